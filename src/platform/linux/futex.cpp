@@ -1,0 +1,46 @@
+#include "platform/linux/futex.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace trident::platform {
+
+int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+               std::chrono::steady_clock::time_point deadline) noexcept {
+  timespec ts{};
+  timespec* tsp = nullptr;
+  if (deadline != std::chrono::steady_clock::time_point::max()) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    if (ns < 0) ns = 0;
+    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    tsp = &ts;
+  }
+  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (steady_clock on Linux), so a
+  // wait interrupted and restarted never stretches its timeout.
+  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, expected, tsp,
+                   nullptr, FUTEX_BITSET_MATCH_ANY);
+  return r == 0 ? 0 : -errno;
+}
+
+int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept {
+  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+  return r >= 0 ? static_cast<int>(r) : -errno;
+}
+
+int cpu_count() noexcept {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+}  // namespace trident::platform

@@ -1,0 +1,24 @@
+// platform/linux/futex.hpp — the futex system call, the only way trident puts a thread to sleep.
+// Like everything under platform/, these never throw: they return 0 or -errno.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace trident::platform {
+
+/// Sleeps while `*word == expected`, until woken or the absolute CLOCK_MONOTONIC time `deadline`
+/// (time_point::max() = no limit). Returns 0 when woken (maybe spuriously), -EAGAIN if the word
+/// differed, -ETIMEDOUT, or -EINTR.
+int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+               std::chrono::steady_clock::time_point deadline) noexcept;
+
+/// Wakes up to `n` threads sleeping on `word`; returns how many woke, or -errno. `word` is only
+/// used as an address: it may already have been freed (the kernel then wakes nobody).
+int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept;
+
+/// Number of CPUs this process may run on (sched_getaffinity), at least 1.
+int cpu_count() noexcept;
+
+}  // namespace trident::platform
