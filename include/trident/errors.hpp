@@ -33,13 +33,13 @@ class Exception {
 
 // Declares an error class `Name : Base` whose Python spelling is `py`. Base is a trident error or
 // a std exception type; constructors are inherited.
-#define TRIDENT_ERROR_CLASS(Name, Base, py)                                              \
-  class Name : public Base {                                                             \
-    using base_type = Base;                                                              \
-                                                                                         \
-   public:                                                                               \
-    using base_type::base_type;                                                          \
-    const char* type_name() const noexcept override { return py; }                       \
+#define TRIDENT_ERROR_CLASS(Name, Base, py)                        \
+  class Name : public Base {                                       \
+    using base_type = Base;                                        \
+                                                                   \
+   public:                                                         \
+    using base_type::base_type;                                    \
+    const char* type_name() const noexcept override { return py; } \
   }
 
 namespace detail {

@@ -18,17 +18,27 @@ TimeoutError::TimeoutError(const std::string& what) : OSError(ETIMEDOUT, what) {
 
 void raise_os_error(int error_number, const std::string& what, std::string filename) {
   switch (error_number) {
-    case ENOENT: throw FileNotFoundError(error_number, what, std::move(filename));
+    case ENOENT:
+      throw FileNotFoundError(error_number, what, std::move(filename));
     case EACCES:
-    case EPERM: throw PermissionError(error_number, what, std::move(filename));
-    case ENOTDIR: throw NotADirectoryError(error_number, what, std::move(filename));
-    case EISDIR: throw IsADirectoryError(error_number, what, std::move(filename));
-    case ECHILD: throw ChildProcessError(error_number, what, std::move(filename));
-    case ESRCH: throw ProcessLookupError(error_number, what, std::move(filename));
-    case EPIPE: throw BrokenPipeError(error_number, what, std::move(filename));
-    case EINTR: throw InterruptedError(error_number, what, std::move(filename));
-    case ETIMEDOUT: throw TimeoutError(what);
-    default: throw OSError(error_number, what, std::move(filename));
+    case EPERM:
+      throw PermissionError(error_number, what, std::move(filename));
+    case ENOTDIR:
+      throw NotADirectoryError(error_number, what, std::move(filename));
+    case EISDIR:
+      throw IsADirectoryError(error_number, what, std::move(filename));
+    case ECHILD:
+      throw ChildProcessError(error_number, what, std::move(filename));
+    case ESRCH:
+      throw ProcessLookupError(error_number, what, std::move(filename));
+    case EPIPE:
+      throw BrokenPipeError(error_number, what, std::move(filename));
+    case EINTR:
+      throw InterruptedError(error_number, what, std::move(filename));
+    case ETIMEDOUT:
+      throw TimeoutError(what);
+    default:
+      throw OSError(error_number, what, std::move(filename));
   }
 }
 
@@ -55,11 +65,17 @@ std::string timeout_message(const std::vector<std::string>& cmd, Seconds t) {
 }  // namespace
 
 CalledProcessError::CalledProcessError(int rc, std::vector<std::string> c, std::string out, std::string err)
-    : SubprocessError(called_message(rc, c)), returncode(rc), cmd(std::move(c)), output(std::move(out)),
+    : SubprocessError(called_message(rc, c)),
+      returncode(rc),
+      cmd(std::move(c)),
+      output(std::move(out)),
       stderr(std::move(err)) {}
 
 TimeoutExpired::TimeoutExpired(std::vector<std::string> c, Seconds t, std::string out, std::string err)
-    : SubprocessError(timeout_message(c, t)), cmd(std::move(c)), timeout(t), output(std::move(out)),
+    : SubprocessError(timeout_message(c, t)),
+      cmd(std::move(c)),
+      timeout(t),
+      output(std::move(out)),
       stderr(std::move(err)) {}
 
 }  // namespace subprocess

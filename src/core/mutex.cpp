@@ -22,8 +22,8 @@ bool Mutex::lock_slow(const Deadline& deadline) noexcept {
           if (state_.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
             return true;
           }
-        } else if ((s & kWaiters) != 0 ||
-                   state_.compare_exchange_weak(s, s | kWaiters, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        } else if ((s & kWaiters) != 0 || state_.compare_exchange_weak(s, s | kWaiters, std::memory_order_relaxed,
+                                                                       std::memory_order_relaxed)) {
           break;
         }
       }

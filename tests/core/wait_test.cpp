@@ -169,7 +169,10 @@ TEST(OnceEvent, SetWakesAllAndSticks) {
   OnceEvent ev;
   std::atomic<int> woke{0};
   std::vector<std::thread> ts;
-  for (int i = 0; i < 4; ++i) ts.emplace_back([&] { if (ev.wait_until(Deadline::forever())) woke.fetch_add(1); });
+  for (int i = 0; i < 4; ++i)
+    ts.emplace_back([&] {
+      if (ev.wait_until(Deadline::forever())) woke.fetch_add(1);
+    });
   ev.set();
   for (auto& t : ts) t.join();
   EXPECT_EQ(woke.load(), 4);

@@ -49,8 +49,6 @@ class LeakChecker : public ::testing::EmptyTestEventListener {
 
 }  // namespace
 
-void install_leak_checks() {
-  ::testing::UnitTest::GetInstance()->listeners().Append(new LeakChecker);
-}
+void install_leak_checks() { ::testing::UnitTest::GetInstance()->listeners().Append(new LeakChecker); }
 
 }  // namespace trident::testing

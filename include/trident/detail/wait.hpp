@@ -54,8 +54,8 @@ struct Waiter {
   static constexpr std::uint32_t kNotified = 1;  // removed and woken by a notifier
   static constexpr std::uint32_t kSleeping = 2;  // waiting, and its thread sleeps in the kernel
   std::atomic<std::uint32_t> state{kWaiting};
-  Parker* parker;         // how to wake the context that waits; set from current_parker()
-  void* context;          // parker-specific identity of that context (a greenlet; null for threads)
+  Parker* parker;          // how to wake the context that waits; set from current_parker()
+  void* context;           // parker-specific identity of that context (a greenlet; null for threads)
   Waiter* next = nullptr;  // list links, guarded by the owning WaitList's lock
   Waiter* prev = nullptr;
   bool linked = false;
@@ -77,8 +77,7 @@ class Parker {
   /// Wakes the context that parks on the waiter whose state word is `word`, with `context` as
   /// it was in the waiter. Called after the state became kNotified, so the waiter may already be
   /// gone: an implementation must not dereference the waiter, only use `word` as an address.
-  virtual void unpark(void* context, std::atomic<std::uint32_t>* word,
-                      std::uint32_t previous_state) noexcept = 0;
+  virtual void unpark(void* context, std::atomic<std::uint32_t>* word, std::uint32_t previous_state) noexcept = 0;
   /// The identity of the calling context that `unpark` will get back (null for threads).
   virtual void* current_context() noexcept { return nullptr; }
 };
@@ -98,7 +97,9 @@ class SpinLock {
     if (!flag_.exchange(true, std::memory_order_acquire)) return;
     lock_slow();
   }
-  bool try_lock() noexcept { return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire); }
+  bool try_lock() noexcept {
+    return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire);
+  }
   void unlock() noexcept { flag_.store(false, std::memory_order_release); }
 
  private:
@@ -152,8 +153,8 @@ class WaitList {
  private:
   void unlink_locked(Waiter& w) noexcept;
   SpinLock lock_;
-  Waiter* head_ = nullptr;  // guarded by lock_
-  Waiter* tail_ = nullptr;  // guarded by lock_
+  Waiter* head_ = nullptr;            // guarded by lock_
+  Waiter* tail_ = nullptr;            // guarded by lock_
   std::atomic<std::size_t> size_{0};  // written under lock_, read racily by has_waiters()
 };
 
@@ -206,7 +207,9 @@ class CondVar {
     return notified;
   }
   template <class L>
-  void wait(L& lock) { wait_until(lock, Deadline::forever()); }
+  void wait(L& lock) {
+    wait_until(lock, Deadline::forever());
+  }
   /// Wakes up to `n` waiters; cheap when none waits.
   void notify(int n = 1) noexcept {
     if (waiters_.has_waiters()) waiters_.notify(n);

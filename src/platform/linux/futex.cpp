@@ -23,8 +23,8 @@ int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
   }
   // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (steady_clock on Linux), so a
   // wait interrupted and restarted never stretches its timeout.
-  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, expected, tsp,
-                   nullptr, FUTEX_BITSET_MATCH_ANY);
+  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, expected, tsp, nullptr,
+                   FUTEX_BITSET_MATCH_ANY);
   return r == 0 ? 0 : -errno;
 }
 
