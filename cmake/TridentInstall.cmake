@@ -18,5 +18,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tridentConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/tridentConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/trident)
 
+# The .pc file finds its prefix relative to itself, so an installed tree can be moved.
+file(RELATIVE_PATH TRIDENT_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(cmake/trident.pc.in ${CMAKE_CURRENT_BINARY_DIR}/trident.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/trident.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
