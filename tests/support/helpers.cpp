@@ -49,6 +49,18 @@ class LeakChecker : public ::testing::EmptyTestEventListener {
 
 }  // namespace
 
-void install_leak_checks() { ::testing::UnitTest::GetInstance()->listeners().Append(new LeakChecker); }
+void install_leak_checks() {
+  // Sanitizer runtimes start a background thread at the first pthread_create; start it now so it
+  // is part of every test's baseline rather than counted as a leak of the first test.
+  std::thread([] {}).join();
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's background thread may appear a moment after that first thread.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (os_thread_count() < 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+#endif
+  ::testing::UnitTest::GetInstance()->listeners().Append(new LeakChecker);
+}
 
 }  // namespace trident::testing
