@@ -54,13 +54,13 @@ class StdError : public Std, public Exception {
 }  // namespace detail
 
 /// Python's `RuntimeError`: misuse such as starting a thread twice or releasing an unowned RLock.
-TRIDENT_ERROR_CLASS(RuntimeError, detail::StdError<std::runtime_error>, "RuntimeError");
+TRIDENT_ERROR_CLASS(RuntimeError, ::trident::detail::StdError<std::runtime_error>, "RuntimeError");
 /// Python's `ValueError`: an argument with the right type but a bad value (a negative timeout).
-TRIDENT_ERROR_CLASS(ValueError, detail::StdError<std::invalid_argument>, "ValueError");
+TRIDENT_ERROR_CLASS(ValueError, ::trident::detail::StdError<std::invalid_argument>, "ValueError");
 /// Python's `TypeError`: a value of the wrong type (e.g. a received object of another type).
-TRIDENT_ERROR_CLASS(TypeError, detail::StdError<std::invalid_argument>, "TypeError");
+TRIDENT_ERROR_CLASS(TypeError, ::trident::detail::StdError<std::invalid_argument>, "TypeError");
 /// Python's `EOFError`: the other end of a connection or stream is closed.
-TRIDENT_ERROR_CLASS(EOFError, detail::StdError<std::runtime_error>, "EOFError");
+TRIDENT_ERROR_CLASS(EOFError, ::trident::detail::StdError<std::runtime_error>, "EOFError");
 
 /// Python's `OSError`: a failed system call. `code()` holds the errno (generic category), `what()`
 /// names the call and what it acted on, and `filename()` the file when there is one.
@@ -114,18 +114,20 @@ TRIDENT_ERROR_CLASS(BrokenBarrierError, RuntimeError, "threading.BrokenBarrierEr
 
 namespace queue {
 /// Python's `queue.Empty`: a non-blocking or timed `get` found no item.
-TRIDENT_ERROR_CLASS(Empty, detail::StdError<std::runtime_error>, "queue.Empty");
+TRIDENT_ERROR_CLASS(Empty, ::trident::detail::StdError<std::runtime_error>, "queue.Empty");
 /// Python's `queue.Full`: a non-blocking or timed `put` found no free slot.
-TRIDENT_ERROR_CLASS(Full, detail::StdError<std::runtime_error>, "queue.Full");
+TRIDENT_ERROR_CLASS(Full, ::trident::detail::StdError<std::runtime_error>, "queue.Full");
 /// Python's `queue.ShutDown` (3.13): `put`/`get` on a queue that was shut down.
-TRIDENT_ERROR_CLASS(ShutDown, detail::StdError<std::runtime_error>, "queue.ShutDown");
+TRIDENT_ERROR_CLASS(ShutDown, ::trident::detail::StdError<std::runtime_error>, "queue.ShutDown");
 }  // namespace queue
 
 namespace futures {
 /// Python's `concurrent.futures.CancelledError`: the result of a cancelled future was asked for.
-TRIDENT_ERROR_CLASS(CancelledError, detail::StdError<std::runtime_error>, "concurrent.futures.CancelledError");
+TRIDENT_ERROR_CLASS(CancelledError, ::trident::detail::StdError<std::runtime_error>,
+                    "concurrent.futures.CancelledError");
 /// Python's `concurrent.futures.InvalidStateError`: setting the result of a finished future.
-TRIDENT_ERROR_CLASS(InvalidStateError, detail::StdError<std::logic_error>, "concurrent.futures.InvalidStateError");
+TRIDENT_ERROR_CLASS(InvalidStateError, ::trident::detail::StdError<std::logic_error>,
+                    "concurrent.futures.InvalidStateError");
 /// Python's `concurrent.futures.BrokenExecutor`: the executor can no longer run tasks.
 TRIDENT_ERROR_CLASS(BrokenExecutor, RuntimeError, "concurrent.futures.BrokenExecutor");
 /// Python's `concurrent.futures.thread.BrokenThreadPool`: a worker's initializer failed.
@@ -136,7 +138,7 @@ TRIDENT_ERROR_CLASS(BrokenProcessPool, BrokenExecutor, "concurrent.futures.proce
 
 namespace subprocess {
 /// Python's `subprocess.SubprocessError`: the base of this module's own errors.
-TRIDENT_ERROR_CLASS(SubprocessError, detail::StdError<std::runtime_error>, "subprocess.SubprocessError");
+TRIDENT_ERROR_CLASS(SubprocessError, ::trident::detail::StdError<std::runtime_error>, "subprocess.SubprocessError");
 
 /// Python's `subprocess.CalledProcessError`: a checked child exited non-zero (or by a signal,
 /// then `returncode` is minus the signal number). `output`/`stderr` hold what was captured.

@@ -1,5 +1,6 @@
 #include <sched.h>
 
+#include <cmath>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -11,6 +12,9 @@
 namespace trident::detail {
 
 void check_timeout(const Timeout& timeout, std::string_view api) {
+  if (timeout && std::isnan(timeout->count())) {
+    throw ValueError(std::string(api) + ": timeout must be a number, got NaN");
+  }
   if (timeout && timeout->count() < 0) {
     throw ValueError(std::string(api) + ": timeout must be a non-negative number, got " +
                      std::to_string(timeout->count()) + " s (use std::nullopt to wait forever)");

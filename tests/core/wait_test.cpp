@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -211,4 +212,10 @@ TEST(Parker, CustomParkerIsUsedForWaitersCreatedUnderIt) {
   EXPECT_EQ(parker.parks.load(), 1);
   EXPECT_EQ(parker.unparks.load(), 1);
   EXPECT_EQ(&trident::detail::current_parker(), &trident::detail::thread_parker());
+}
+
+// Python: lock.acquire(timeout=float('nan')) raises ValueError; a NaN must never reach the clock.
+TEST(Deadline, NanTimeoutIsValueError) {
+  EXPECT_THROW(Deadline::after(trident::Seconds(std::numeric_limits<double>::quiet_NaN()), "Lock::acquire()"),
+               trident::ValueError);
 }
