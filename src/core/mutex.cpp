@@ -41,9 +41,12 @@ void Mutex::unlock_slow() noexcept {
     std::lock_guard g(waiters_);
     if (Waiter* w = waiters_.front_locked()) wk = waiters_.notify_locked(*w);
     // kWaiters only changes under the list lock, so it can be cleared exactly here.
-    const std::uint32_t clear = waiters_.empty_locked() ? (kLocked | kWaiters) : kLocked;
-    state_.fetch_and(~clear, std::memory_order_release);
+    if (waiters_.empty_locked()) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
   }
+  // Released only after the list lock: the moment kLocked clears, another thread may take the
+  // mutex, finish and destroy it, so this store is the last touch of *this. A waiter that queues
+  // meanwhile set kWaiters, so whoever unlocks next wakes it.
+  state_.fetch_and(~kLocked, std::memory_order_release);
   WaitList::wake(wk);
 }
 

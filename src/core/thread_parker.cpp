@@ -31,9 +31,10 @@ class ThreadParker final : public Parker {
  public:
   bool park(Waiter& w, const Deadline& deadline) noexcept override {
     if (spin(w, deadline)) return true;
-    std::uint32_t expected = Waiter::kWaiting;
-    if (!w.state.compare_exchange_strong(expected, Waiter::kSleeping, std::memory_order_acquire)) {
-      return true;  // notified between the spin and now
+    std::uint32_t s = Waiter::kWaiting;
+    if (!w.state.compare_exchange_strong(s, Waiter::kSleeping, std::memory_order_acquire)) {
+      if (s == Waiter::kNotified) return true;  // notified between the spin and now
+      // Already kSleeping: a timed-out waiter parking again for a wake already in flight.
     }
     for (;;) {
       int r = platform::futex_wait(&w.state, Waiter::kSleeping, deadline.when());

@@ -39,7 +39,7 @@ Seconds Deadline::remaining() const noexcept {
 void SpinLock::lock_slow() noexcept {
   for (;;) {
     for (int i = 0; i < 128; ++i) {
-      if (!flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire)) return;
+      if (try_lock()) return;
       cpu_relax();
     }
     // The holder was probably preempted in its few instructions: let it run.
@@ -72,11 +72,39 @@ void WaitList::unlink_locked(Waiter& w) noexcept {
 
 WaitList::Wake WaitList::notify_locked(Waiter& w) noexcept {
   unlink_locked(w);
-  Wake wk{w.parker, w.context, &w.state, 0};
-  // Marked under the lock: a waiter that timed out takes the lock to cancel, so once it sees
-  // itself unlinked it knows the state is final and may leave (its stack frame with it).
-  wk.previous = w.state.exchange(Waiter::kNotified, std::memory_order_acq_rel);
-  return wk;
+  return Wake{&w, w.parker, w.context};
+}
+
+Waiter* WaitList::detach_locked(int n) noexcept {
+  Waiter* head = nullptr;
+  Waiter* tail = nullptr;
+  for (int i = 0; i < n && head_ != nullptr; ++i) {
+    Waiter* w = head_;
+    unlink_locked(*w);
+    (tail != nullptr ? tail->next : head) = w;
+    tail = w;
+  }
+  return head;
+}
+
+void WaitList::wake(const Wake& wk) noexcept {
+  if (wk.waiter == nullptr) return;
+  std::atomic<std::uint32_t>* word = &wk.waiter->state;
+  // After this exchange the waiter may return and its frame vanish: only `word` as an address,
+  // the parker and the context (both outlive the wait) are used from here on.
+  const std::uint32_t previous = word->exchange(Waiter::kNotified, std::memory_order_acq_rel);
+  wk.parker->unpark(wk.context, word, previous);
+}
+
+int WaitList::wake_chain(Waiter* head) noexcept {
+  int n = 0;
+  while (head != nullptr) {
+    Waiter* next = head->next;  // read before the wake: the waiter may vanish right after it
+    wake(Wake{head, head->parker, head->context});
+    head = next;
+    ++n;
+  }
+  return n;
 }
 
 void WaitList::enqueue(Waiter& w) noexcept {
@@ -85,10 +113,18 @@ void WaitList::enqueue(Waiter& w) noexcept {
 }
 
 bool WaitList::cancel(Waiter& w) noexcept {
-  std::lock_guard g(*this);
-  if (!w.linked) return false;
-  unlink_locked(w);
-  return true;
+  {
+    std::lock_guard g(*this);
+    if (w.linked) {
+      unlink_locked(w);
+      return true;
+    }
+  }
+  // A waker unlinked us and is about to mark us: our frame must outlive its store, so wait for it
+  // (the parker's own wait handles a state already at kSleeping).
+  while (!w.parker->park(w, Deadline::forever())) {
+  }
+  return false;
 }
 
 bool WaitList::wait(Waiter& w, const Deadline& deadline) noexcept {
@@ -97,28 +133,21 @@ bool WaitList::wait(Waiter& w, const Deadline& deadline) noexcept {
 }
 
 int WaitList::notify(int n) noexcept {
-  // Wake outside the lock, in small batches, so the list is never held across a system call.
-  constexpr int kBatch = 16;
-  int woken = 0;
-  while (woken < n) {
-    Wake batch[kBatch];
-    int k = 0;
-    {
-      std::lock_guard g(*this);
-      while (k < kBatch && woken + k < n && head_ != nullptr) batch[k++] = notify_locked(*head_);
-    }
-    for (int i = 0; i < k; ++i) wake(batch[i]);
-    woken += k;
-    if (k < kBatch) break;
+  Waiter* chain;
+  {
+    std::lock_guard g(*this);
+    chain = detach_locked(n);
   }
-  return woken;
+  return wake_chain(chain);
 }
 
 int WaitList::notify_all() noexcept { return notify(std::numeric_limits<int>::max()); }
 
 void OnceEvent::set() noexcept {
-  set_.store(true, std::memory_order_release);
-  waiters_.notify_all();
+  waiters_.lock();
+  Waiter* chain = waiters_.detach_locked(std::numeric_limits<int>::max());
+  waiters_.unlock_with_bits(kSet);  // the last touch of *this
+  WaitList::wake_chain(chain);
 }
 
 bool OnceEvent::wait_until(const Deadline& deadline) noexcept {

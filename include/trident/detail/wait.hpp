@@ -90,25 +90,43 @@ Parker* set_current_parker(Parker* p) noexcept;
 Parker& thread_parker() noexcept;
 
 /// A small test-and-test-and-set lock for the few instructions that edit a wait list. Never held
-/// while parking; yields the CPU if the holder was preempted.
+/// while parking; yields the CPU if the holder was preempted. Bit 0 of its word is the lock; the
+/// other bits are free for the owning primitive's state, so that releasing the lock and publishing
+/// a new state is ONE store — the last write a waker makes to a primitive that a woken waiter may
+/// destroy at once (see OnceEvent).
 class SpinLock {
  public:
   void lock() noexcept {
-    if (!flag_.exchange(true, std::memory_order_acquire)) return;
+    std::uint32_t s = word_.load(std::memory_order_relaxed) & ~kLockBit;
+    if (word_.compare_exchange_weak(s, s | kLockBit, std::memory_order_acquire, std::memory_order_relaxed)) return;
     lock_slow();
   }
   bool try_lock() noexcept {
-    return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire);
+    std::uint32_t s = word_.load(std::memory_order_relaxed);
+    return (s & kLockBit) == 0 &&
+           word_.compare_exchange_strong(s, s | kLockBit, std::memory_order_acquire, std::memory_order_relaxed);
   }
-  void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+  // Only the holder writes the word while it is locked, so a plain store releases it.
+  void unlock() noexcept { word_.store(word_.load(std::memory_order_relaxed) & ~kLockBit, std::memory_order_release); }
+  /// Releases the lock and sets the state bits to `bits` (bit 0 must be clear) in one store.
+  void unlock_with_bits(std::uint32_t bits) noexcept { word_.store(bits & ~kLockBit, std::memory_order_release); }
+  /// The state bits (without the lock bit).
+  std::uint32_t bits() const noexcept { return word_.load(std::memory_order_acquire) & ~kLockBit; }
 
  private:
+  static constexpr std::uint32_t kLockBit = 1;
   void lock_slow() noexcept;
-  std::atomic<bool> flag_{false};
+  std::atomic<std::uint32_t> word_{0};
 };
 
 /// A FIFO of waiters with its own SpinLock. Methods named `_locked` need that lock held
 /// (take it with `lock()`/`unlock()` or a std::lock_guard on the list).
+///
+/// Waking is two-phase so that a waker never touches the primitive after the woken waiter could
+/// observe the wake (and, say, destroy the queue it waited on): under the lock a waiter is only
+/// *unlinked* (`notify_locked`); after the lock is released, `wake()` marks it notified and
+/// unparks it, touching only the waiter — which cannot leave before it is marked, not even after
+/// its own timeout (`cancel` then waits for the wake in flight).
 class WaitList {
  public:
   WaitList() = default;
@@ -117,23 +135,31 @@ class WaitList {
 
   void lock() noexcept { lock_.lock(); }
   void unlock() noexcept { lock_.unlock(); }
+  /// Releases the lock and publishes the owner's state bits (bit 0 clear) in one store.
+  void unlock_with_bits(std::uint32_t bits) noexcept { lock_.unlock_with_bits(bits); }
+  /// The owner's state bits stored with the lock.
+  std::uint32_t bits() const noexcept { return lock_.bits(); }
 
   /// Appends `w`.
   void push_locked(Waiter& w) noexcept;
   /// The first waiter, or null.
   Waiter* front_locked() const noexcept { return head_; }
   bool empty_locked() const noexcept { return head_ == nullptr; }
-  /// Unlinks `w`, marks it notified and returns what `wake()` needs; call wake() after unlock().
+  /// A waiter taken out of the list, to be woken by `wake()` once the lock is released.
   struct Wake {
-    Parker* parker = nullptr;
+    Waiter* waiter = nullptr;
+    Parker* parker = nullptr;  // non-null exactly when there is a waiter to wake
     void* context = nullptr;
-    std::atomic<std::uint32_t>* word = nullptr;
-    std::uint32_t previous = 0;
   };
+  /// Unlinks `w` and returns what `wake()` needs; call wake() after unlock(). Until then `w`
+  /// stays blocked, so the caller may still hand it data (e.g. through `w.data`).
   Wake notify_locked(Waiter& w) noexcept;
-  static void wake(const Wake& wk) noexcept {
-    if (wk.parker != nullptr) wk.parker->unpark(wk.context, wk.word, wk.previous);
-  }
+  /// Unlinks up to `n` waiters (FIFO) into a chain for wake_chain(); returns its head.
+  Waiter* detach_locked(int n) noexcept;
+  /// Marks the waiter notified and unparks it. No-op for an empty Wake.
+  static void wake(const Wake& wk) noexcept;
+  /// Wakes every waiter of a chain from detach_locked(); returns how many.
+  static int wake_chain(Waiter* head) noexcept;
 
   /// Whether any waiter is queued; a racy hint for fast paths (exact under the lock).
   bool has_waiters() const noexcept { return size_.load(std::memory_order_acquire) != 0; }
@@ -143,7 +169,8 @@ class WaitList {
   /// Parks `w` (already enqueued) until notified or `deadline`. On timeout, removes it; returns
   /// false only if it timed out while still queued (so no notification was consumed).
   bool wait(Waiter& w, const Deadline& deadline) noexcept;
-  /// Removes `w` if still queued: true if it was (it was not notified).
+  /// Removes `w` if still queued and returns true (it was not notified). Otherwise a wake is in
+  /// flight: waits for it to land and returns false.
   bool cancel(Waiter& w) noexcept;
   /// Wakes up to `n` waiters in FIFO order; returns how many.
   int notify(int n) noexcept;
@@ -226,14 +253,15 @@ class CondVar {
 /// A one-shot flag that many may wait for: thread joins, future completion. `set()` is sticky.
 class OnceEvent {
  public:
-  bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
-  /// Sets the flag and wakes every waiter; later waits return at once.
+  bool is_set() const noexcept { return (waiters_.bits() & kSet) != 0; }
+  /// Sets the flag and wakes every waiter; later waits return at once. The flag is published by
+  /// the same store that releases the list, so a waiter that sees it may destroy the event at once.
   void set() noexcept;
   /// Waits until set or `deadline`; true if set.
   bool wait_until(const Deadline& deadline) noexcept;
 
  private:
-  std::atomic<bool> set_{false};
+  static constexpr std::uint32_t kSet = 2;  // in the list's lock word
   WaitList waiters_;
 };
 
