@@ -1,0 +1,53 @@
+// platform/linux/pipe_io.hpp — pipes and non-blocking reads and writes for subprocess.
+// Like everything under platform/, these never throw: they return a count, 0, or -errno.
+#pragma once
+
+#include <cstddef>
+
+namespace trident::platform {
+
+/// pipe2(O_CLOEXEC): fds[0] is the read end, fds[1] the write end. 0 or -errno.
+int make_pipe(int fds[2]) noexcept;
+/// Sets O_NONBLOCK on `fd` (one end only: the flag lives in the open file description).
+int set_nonblocking(int fd) noexcept;
+/// F_SETPIPE_SZ; returns the new capacity or -errno.
+int set_pipe_size(int fd, int size) noexcept;
+/// F_GETPIPE_SZ; the capacity or -errno.
+int get_pipe_size(int fd) noexcept;
+/// open("/dev/null", O_RDWR | O_CLOEXEC): the fd or -errno.
+int open_devnull() noexcept;
+/// One read()/write(), restarted after EINTR: the count or -errno (-EAGAIN when it would block).
+long read_some(int fd, char* buf, std::size_t n) noexcept;
+long write_some(int fd, const char* buf, std::size_t n) noexcept;
+/// close(); EINTR counts as closed (Linux always releases the fd).
+void close_fd(int fd) noexcept;
+/// madvise(MADV_POPULATE_WRITE) on the whole pages inside [p, p + n): faults them in with one
+/// system call instead of one trap per page (best effort; the memory must be writable and ours).
+void prefault(void* p, std::size_t n) noexcept;
+/// The soft RLIMIT_NOFILE (an upper bound for fd numbers), at least 1024.
+int fd_limit() noexcept;
+/// An eventfd (EFD_CLOEXEC | EFD_NONBLOCK), or -errno; signal_eventfd adds 1, drain_eventfd resets.
+int make_eventfd() noexcept;
+void signal_eventfd(int fd) noexcept;
+void drain_eventfd(int fd) noexcept;
+
+/// Keeps a write to a pipe whose reader is gone from killing the process with SIGPIPE (Python
+/// ignores SIGPIPE process-wide; a library must not): blocks SIGPIPE in the calling thread for its
+/// lifetime, and on destruction discards a SIGPIPE that its writes raised (the write itself reports
+/// EPIPE) before restoring the thread's mask.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  /// Call when a write returned -EPIPE: a SIGPIPE is pending for this thread.
+  void got_epipe() noexcept { epipe_ = true; }
+
+ private:
+  bool was_blocked_ = false;
+  bool was_pending_ = false;
+  bool epipe_ = false;
+};
+
+}  // namespace trident::platform

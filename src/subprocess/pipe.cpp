@@ -1,0 +1,181 @@
+// subprocess::Pipe — the parent's end of a pipe, non-blocking underneath, blocking through the core.
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/linux/pipe_io.hpp"
+#include "subprocess/fd_wait.hpp"
+#include "subprocess/newlines.hpp"
+#include "trident/subprocess.hpp"
+
+namespace trident::subprocess {
+
+using trident::detail::Deadline;
+
+namespace {
+constexpr std::size_t kMinRead = 64 * 1024;
+constexpr std::size_t kGrowStep = 1 << 20;
+constexpr std::size_t kMinRoom = 4096;
+}  // namespace
+
+Redirect::Redirect(std::FILE* file) noexcept : value_(file != nullptr ? ::fileno(file) : -4), set_(true) {}
+
+Pipe::Pipe(Pipe&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      text_(other.text_),
+      eof_(other.eof_),
+      skip_lf_(other.skip_lf_),
+      buf_(std::move(other.buf_)),
+      begin_(std::exchange(other.begin_, 0)),
+      end_(std::exchange(other.end_, 0)) {}
+
+Pipe& Pipe::operator=(Pipe&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    text_ = other.text_;
+    eof_ = other.eof_;
+    skip_lf_ = other.skip_lf_;
+    buf_ = std::move(other.buf_);
+    begin_ = std::exchange(other.begin_, 0);
+    end_ = std::exchange(other.end_, 0);
+  }
+  return *this;
+}
+
+Pipe::~Pipe() { close_fd(); }
+
+int Pipe::fileno() const {
+  if (fd_ < 0) throw ValueError("Pipe::fileno(): I/O operation on closed pipe");
+  return fd_;
+}
+
+void Pipe::close_fd() noexcept {
+  platform::close_fd(fd_);
+  fd_ = -1;
+}
+
+void Pipe::close() noexcept {
+  close_fd();
+  std::string().swap(buf_);
+  begin_ = end_ = 0;
+}
+
+std::size_t Pipe::write(std::string_view data) {
+  if (fd_ < 0) throw ValueError("Pipe::write(): I/O operation on closed pipe");
+  std::size_t done = 0;
+  platform::SigpipeGuard sigpipe;
+  while (done < data.size()) {
+    long n = platform::write_some(fd_, data.data() + done, data.size() - done);
+    if (n >= 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n == -EPIPE) sigpipe.got_epipe();
+    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::write()");
+    pollfd p{fd_, POLLOUT, 0};
+    detail::wait_fds(&p, 1, Deadline::forever());
+  }
+  return done;
+}
+
+char* Pipe::reserve(std::size_t n) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (buf_.size() - end_ >= n) return buf_.data() + end_;
+  if (begin_ > 0 && buf_.size() - buffered() >= n) {
+    std::memmove(buf_.data(), buf_.data() + begin_, buffered());
+    end_ -= begin_;
+    begin_ = 0;
+    return buf_.data() + end_;
+  }
+  const std::size_t want = end_ + n;
+  // Capacity grows geometrically (each byte is copied O(1) times); the zero-filled size (what a
+  // read may fill) grows in steps, so reserved but unused capacity costs no memory.
+  // Growing copies everything read so far, so while reserved capacity is left (communicate's
+  // size hint) use it up first, even if it is less than was asked for.
+  if (want > buf_.capacity() && buf_.capacity() - end_ < kMinRoom) {
+    buf_.reserve(std::max(want, buf_.capacity() * 2));
+  }
+  const std::size_t size = std::min(buf_.capacity(), std::max(want, buf_.size() + kGrowStep));
+  // Fault the new pages in with one call rather than one trap per page (the costliest part of
+  // filling a big buffer from a pipe, especially in a virtual machine).
+  platform::prefault(buf_.data() + buf_.size(), size - buf_.size());
+  buf_.resize(size);
+  return buf_.data() + end_;
+}
+
+void Pipe::reserve_capacity(std::size_t n) {
+  // The slack leaves room for the read that finds end of file, so it does not grow the buffer.
+  if (buf_.capacity() < end_ + n + kMinRead) buf_.reserve(end_ + n + kMinRead);
+}
+
+long Pipe::read_into_buffer() {
+  char* dst = reserve(kMinRead);
+  std::size_t room = buf_.size() - end_;
+  long n = platform::read_some(fd_, dst, room);
+  if (n < 0) return n;
+  if (n == 0) {
+    eof_ = true;
+    return 0;
+  }
+  std::size_t len = static_cast<std::size_t>(n);
+  if (text_) len = detail::translate_newlines(dst, len, skip_lf_);
+  end_ += len;
+  return n;
+}
+
+bool Pipe::fill() {
+  for (;;) {
+    if (eof_) return false;
+    long n = read_into_buffer();
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::read()");
+    pollfd p{fd_, POLLIN, 0};
+    detail::wait_fds(&p, 1, Deadline::forever());
+  }
+}
+
+std::string Pipe::take(std::size_t n) {
+  std::string s;
+  if (begin_ == 0 && n == buffered() && n * 2 >= buf_.capacity()) {
+    // Hand over the buffer itself when it is mostly data: no copy for read()-to-EOF. (A buffer
+    // mostly made of reserved capacity is copied out instead, so the result does not pin it.)
+    buf_.resize(end_);
+    s = std::move(buf_);
+    buf_.clear();
+    begin_ = end_ = 0;
+    return s;
+  }
+  s.assign(buf_.data() + begin_, n);
+  begin_ += n;
+  return s;
+}
+
+std::string Pipe::read(std::optional<std::size_t> size) {
+  if (fd_ < 0) throw ValueError("Pipe::read(): I/O operation on closed pipe");
+  if (!size) {
+    while (fill()) {
+    }
+    return take(buffered());
+  }
+  while (buffered() < *size && fill()) {
+  }
+  return take(std::min(*size, buffered()));
+}
+
+std::string Pipe::readline() {
+  if (fd_ < 0) throw ValueError("Pipe::readline(): I/O operation on closed pipe");
+  std::size_t scanned = 0;
+  for (;;) {
+    const char* start = buf_.data() + begin_;
+    if (const void* nl = std::memchr(start + scanned, '\n', buffered() - scanned)) {
+      return take(static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1);
+    }
+    scanned = buffered();
+    if (!fill()) return take(buffered());
+  }
+}
+
+}  // namespace trident::subprocess
