@@ -93,7 +93,9 @@ TEST_F(WaitingCore, CommunicateThroughWatcher) {
   parker.parks = 0;
   ParkerScope scope(&parker);
   std::string input(4 << 20, 'w');
-  sp::Popen p({"cat"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+  // The child starts reading late, so communicate() must wait at least once whatever the
+  // scheduling (a fast `cat` could otherwise keep every poll ready and never park).
+  sp::Popen p({"/bin/sh", "-c", "sleep 0.05; exec cat"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
   auto [out, err] = p.communicate(input, 60s);
   EXPECT_TRUE(out == input);
   EXPECT_GT(parker.parks.load(), 0);
