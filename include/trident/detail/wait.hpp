@@ -208,6 +208,15 @@ class Mutex {
     if (state_.compare_exchange_strong(s, 0, std::memory_order_release, std::memory_order_relaxed)) return;
     unlock_slow();
   }
+  /// unlock() if held; false (and no change) if it was not locked. One atomic operation, so
+  /// threading::Lock::release() can report "release unlocked lock" at no extra cost.
+  bool unlock_if_locked() noexcept {
+    std::uint32_t s = kLocked;
+    if (state_.compare_exchange_strong(s, 0, std::memory_order_release, std::memory_order_relaxed)) return true;
+    if ((s & kLocked) == 0) return false;
+    unlock_slow();
+    return true;
+  }
   bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
 
  private:
