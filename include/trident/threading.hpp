@@ -474,8 +474,10 @@ class Semaphore {
 
  private:
   bool try_take() noexcept;
-  std::atomic<int> value_;  // free permits; never > 0 while waiters are queued
-  int bound_;               // the initial value for a BoundedSemaphore, -1 otherwise
+  int bound_;  // the initial value for a BoundedSemaphore, -1 otherwise
+  // The free permits live in the list's lock word (as value << 1; never > 0 while waiters are
+  // queued), so release() publishes them with the store that unlocks the list: a thread that
+  // takes the last permit and destroys the semaphore at once never races a release in progress.
   trident::detail::WaitList waiters_;
 };
 
@@ -494,7 +496,7 @@ class Event {
   Event& operator=(const Event&) = delete;
 
   /// Whether the flag is set.
-  bool is_set() const noexcept { return flag_.load(std::memory_order_acquire); }
+  bool is_set() const noexcept { return (waiters_.bits() & kSet) != 0; }
   /// Sets the flag and wakes every waiter.
   void set();
   /// Resets the flag.
@@ -504,7 +506,9 @@ class Event {
   bool wait(Timeout timeout = std::nullopt);
 
  private:
-  std::atomic<bool> flag_{false};
+  // The flag lives in the list's lock word, so set() publishes it with the store that releases
+  // the list: a waiter that sees it may destroy the Event at once.
+  static constexpr std::uint32_t kSet = 2;
   trident::detail::WaitList waiters_;
 };
 

@@ -75,10 +75,11 @@ WaitList::Wake WaitList::notify_locked(Waiter& w) noexcept {
   return Wake{&w, w.parker, w.context};
 }
 
-Waiter* WaitList::detach_locked(int n) noexcept {
+Waiter* WaitList::detach_locked(int n, int& detached) noexcept {
   Waiter* head = nullptr;
   Waiter* tail = nullptr;
-  for (int i = 0; i < n && head_ != nullptr; ++i) {
+  detached = 0;
+  for (; detached < n && head_ != nullptr; ++detached) {
     Waiter* w = head_;
     unlink_locked(*w);
     (tail != nullptr ? tail->next : head) = w;

@@ -1,6 +1,9 @@
 // threading's synchronisation primitives: the slow paths of Lock and RLock, and Condition,
 // Semaphore, Event and Barrier, all built on the waiting core.
+#include <cstdint>
+#include <limits>
 #include <mutex>
+#include <string>
 
 #include "trident/threading.hpp"
 
@@ -106,16 +109,18 @@ void Condition::notify_all() {
 
 Semaphore::Semaphore(int value) : Semaphore(value, false) {}
 
-Semaphore::Semaphore(int value, bool bounded) : value_(value), bound_(bounded ? value : -1) {
+Semaphore::Semaphore(int value, bool bounded) : bound_(bounded ? value : -1) {
   if (value < 0) throw ValueError("Semaphore(): semaphore initial value must be >= 0");
+  waiters_.lock();
+  waiters_.unlock_with_bits(static_cast<std::uint32_t>(value) << 1);
 }
 
 BoundedSemaphore::BoundedSemaphore(int value) : Semaphore(value, true) {}
 
 bool Semaphore::try_take() noexcept {
-  int v = value_.load(std::memory_order_relaxed);
-  while (v > 0) {
-    if (value_.compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  std::uint32_t bits = waiters_.bits();
+  while (bits >= 2) {
+    if (waiters_.compare_exchange_bits(bits, bits - 2)) return true;
   }
   return false;
 }
@@ -126,12 +131,17 @@ bool Semaphore::acquire(bool blocking, Timeout timeout) {
   if (try_take()) return true;
   if (!blocking) return false;
   Waiter w;
-  {
-    std::lock_guard g(waiters_);
-    if (try_take()) return true;
-    if (deadline.expired()) return false;
-    waiters_.push_locked(w);
+  waiters_.lock();
+  if (const std::uint32_t bits = waiters_.bits(); bits >= 2) {
+    waiters_.unlock_with_bits(bits - 2);
+    return true;
   }
+  if (deadline.expired()) {
+    waiters_.unlock();
+    return false;
+  }
+  waiters_.push_locked(w);
+  waiters_.unlock();
   // Notified means a release() handed this waiter its permit; a timeout that lost the race with
   // such a hand-off still reports it, so no permit is ever dropped.
   return waiters_.wait(w, deadline);
@@ -139,39 +149,36 @@ bool Semaphore::acquire(bool blocking, Timeout timeout) {
 
 void Semaphore::release(int n) {
   if (n < 1) throw ValueError("Semaphore::release(): n must be one or more");
-  constexpr int kBatch = 16;  // wake outside the list lock, a few at a time
-  bool first = true;
-  int left = n;
-  while (left > 0) {
-    WaitList::Wake batch[kBatch];
-    int k = 0;
-    {
-      std::lock_guard g(waiters_);
-      if (first && bound_ >= 0 && value_.load(std::memory_order_relaxed) > bound_ - n) {
-        throw ValueError("BoundedSemaphore::release(): Semaphore released too many times");
-      }
-      first = false;
-      while (left > 0 && k < kBatch && !waiters_.empty_locked()) {
-        batch[k++] = waiters_.notify_locked(*waiters_.front_locked());
-        --left;
-      }
-      if (left > 0 && waiters_.empty_locked()) {
-        value_.fetch_add(left, std::memory_order_release);
-        left = 0;
-      }
-    }
-    for (int i = 0; i < k; ++i) WaitList::wake(batch[i]);
+  waiters_.lock();
+  const auto value = static_cast<std::int64_t>(waiters_.bits() >> 1);
+  if (bound_ >= 0 && value + n > bound_) {
+    waiters_.unlock();
+    throw ValueError("BoundedSemaphore::release(): Semaphore released too many times");
   }
+  if (value + n > std::numeric_limits<int>::max()) {
+    waiters_.unlock();
+    throw ValueError("Semaphore::release(): the value would exceed " + std::to_string(std::numeric_limits<int>::max()));
+  }
+  // Permits go straight to the longest waiters; the rest become free permits.
+  int handed = 0;
+  Waiter* chain = waiters_.detach_locked(n, handed);
+  waiters_.unlock_with_bits(static_cast<std::uint32_t>(value + (n - handed)) << 1);  // last touch of *this
+  WaitList::wake_chain(chain);
 }
 
 // ---- Event ----
 
 void Event::set() {
-  flag_.store(true, std::memory_order_release);
-  waiters_.notify_all();
+  waiters_.lock();
+  Waiter* chain = waiters_.detach_locked(std::numeric_limits<int>::max());
+  waiters_.unlock_with_bits(kSet);  // the last touch of *this
+  WaitList::wake_chain(chain);
 }
 
-void Event::clear() noexcept { flag_.store(false, std::memory_order_release); }
+void Event::clear() noexcept {
+  waiters_.lock();
+  waiters_.unlock_with_bits(0);
+}
 
 bool Event::wait(Timeout timeout) {
   const Deadline deadline = Deadline::after(timeout, "Event::wait()");
@@ -179,8 +186,8 @@ bool Event::wait(Timeout timeout) {
   if (deadline.expired()) return false;
   Waiter w;
   {
-    // set() stores the flag before taking the list lock: either this check sees it, or set()
-    // finds this waiter queued.
+    // set() publishes the flag as it releases the list lock: either this check (under that lock)
+    // sees it, or set() finds this waiter queued.
     std::lock_guard g(waiters_);
     if (is_set()) return true;
     waiters_.push_locked(w);

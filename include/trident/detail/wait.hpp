@@ -112,6 +112,16 @@ class SpinLock {
   void unlock_with_bits(std::uint32_t bits) noexcept { word_.store(bits & ~kLockBit, std::memory_order_release); }
   /// The state bits (without the lock bit).
   std::uint32_t bits() const noexcept { return word_.load(std::memory_order_acquire) & ~kLockBit; }
+  /// While unlocked, replaces state bits `expected` by `desired` (acquire); otherwise false with
+  /// `expected` updated (it also fails while the lock is held, so retrying spins briefly).
+  bool compare_exchange_bits(std::uint32_t& expected, std::uint32_t desired) noexcept {
+    std::uint32_t e = expected & ~kLockBit;
+    if (word_.compare_exchange_weak(e, desired & ~kLockBit, std::memory_order_acquire, std::memory_order_relaxed)) {
+      return true;
+    }
+    expected = e & ~kLockBit;
+    return false;
+  }
 
  private:
   static constexpr std::uint32_t kLockBit = 1;
@@ -139,6 +149,10 @@ class WaitList {
   void unlock_with_bits(std::uint32_t bits) noexcept { lock_.unlock_with_bits(bits); }
   /// The owner's state bits stored with the lock.
   std::uint32_t bits() const noexcept { return lock_.bits(); }
+  /// SpinLock::compare_exchange_bits on the list's lock word.
+  bool compare_exchange_bits(std::uint32_t& expected, std::uint32_t desired) noexcept {
+    return lock_.compare_exchange_bits(expected, desired);
+  }
 
   /// Appends `w`.
   void push_locked(Waiter& w) noexcept;
@@ -154,8 +168,13 @@ class WaitList {
   /// Unlinks `w` and returns what `wake()` needs; call wake() after unlock(). Until then `w`
   /// stays blocked, so the caller may still hand it data (e.g. through `w.data`).
   Wake notify_locked(Waiter& w) noexcept;
-  /// Unlinks up to `n` waiters (FIFO) into a chain for wake_chain(); returns its head.
-  Waiter* detach_locked(int n) noexcept;
+  /// Unlinks up to `n` waiters (FIFO) into a chain for wake_chain(); returns its head and, in
+  /// `detached`, how many it holds.
+  Waiter* detach_locked(int n, int& detached) noexcept;
+  Waiter* detach_locked(int n) noexcept {
+    int ignored;
+    return detach_locked(n, ignored);
+  }
   /// Marks the waiter notified and unparks it. No-op for an empty Wake.
   static void wake(const Wake& wk) noexcept;
   /// Wakes every waiter of a chain from detach_locked(); returns how many.
