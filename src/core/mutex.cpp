@@ -6,14 +6,19 @@
 namespace trident::detail {
 
 bool Mutex::lock_slow(const Deadline& deadline) noexcept {
-  // The holder is most likely on the other core, a few instructions from unlock.
-  for (int i = 0; i < 64; ++i) {
+  // The holder is most likely on the other core, a few instructions from unlock. A short spin
+  // only (as glibc's adaptive mutex): under steady contention longer spins just bounce the
+  // lock's cache line between the cores.
+  for (int i = 0; i < 8; ++i) {
     cpu_relax();
     if (try_lock()) return true;
   }
   for (;;) {
     if (deadline.expired()) return try_lock();
     Waiter w;
+    // Spinning was done above; a parked mutex waiter is woken only after a full unlock, so a
+    // second spin in the parker would mostly compete with the holder for the CPU.
+    w.spin = false;
     {
       std::lock_guard g(waiters_);
       std::uint32_t s = state_.load(std::memory_order_relaxed);

@@ -50,7 +50,7 @@ class ThreadParker final : public Parker {
 
  private:
   static bool spin(Waiter& w, const Deadline& deadline) noexcept {
-    if (!kMayRunInParallel) return false;
+    if (!kMayRunInParallel || !w.spin) return false;
     const auto start = Clock::now();
     auto limit = start + tl_spin_budget;
     if (!deadline.is_forever() && deadline.when() < limit) limit = deadline.when();
@@ -63,6 +63,10 @@ class ThreadParker final : public Parker {
         cpu_relax();
       }
       if (Clock::now() >= limit) break;
+      // On a loaded machine the notifier may be waiting for this very CPU: a spin that never
+      // yields would delay the wake-up it waits for (measured: Condition ping-pong 23 -> 3.4 us
+      // at load 6). Without competition sched_yield returns at once.
+      sched_yield();
     }
     tl_spin_budget = std::max(kMinSpin, tl_spin_budget / 2);
     return false;

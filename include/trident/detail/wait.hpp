@@ -60,6 +60,7 @@ struct Waiter {
   Waiter* prev = nullptr;
   bool linked = false;
   std::uintptr_t data = 0;  // the primitive's own payload (e.g. permits wanted); guarded likewise
+  bool spin = true;         // whether a thread parker may spin before sleeping (see Mutex)
 
   Waiter() noexcept;
   Waiter(const Waiter&) = delete;
