@@ -3,7 +3,7 @@
 function(trident_target_settings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
-    -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wformat=2)
+    -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2)
   if(TRIDENT_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,0 +1,27 @@
+// futures/report.hpp — the module's private helpers: reporting uncatchable errors, describing them.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+
+#include "trident/errors.hpp"
+
+namespace trident::futures::detail {
+
+/// Passes `message` and `error` to the installed log handler (Python's "concurrent.futures"
+/// logger). Never throws: a handler that throws, or a failing allocation, is dropped silently.
+void report(std::string_view message, std::exception_ptr error) noexcept;
+
+/// "TYPE: what()" for an exception (just "TYPE" when there is no message or it is not a
+/// std::exception). TYPE is trident's Python name, else the demangled C++ type name.
+std::string describe(const std::exception_ptr& error);
+
+/// The Python-ish name of the exception's type (see describe()).
+std::string exception_type_name(const std::exception_ptr& error);
+
+/// A demangled C++ type name ("int", "std::vector<int, ...>").
+std::string demangle(const std::type_info& type);
+
+}  // namespace trident::futures::detail
