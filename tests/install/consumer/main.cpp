@@ -1,0 +1,21 @@
+// A user's program built against the installed trident (find_package and pkg-config).
+#include <trident/futures.hpp>
+#include <trident/queue.hpp>
+#include <trident/threading.hpp>
+
+#include <iostream>
+
+int main() {
+  trident::queue::Queue<int> q;
+  trident::threading::Thread producer([&q] {
+    for (int i = 1; i <= 10; ++i) q.put(i);
+  });
+  producer.start();
+  int sum = 0;
+  for (int i = 0; i < 10; ++i) sum += q.get();
+  producer.join();
+  trident::futures::ThreadPoolExecutor pool(2);
+  auto f = pool.submit([](int x) { return x * 2; }, sum);
+  std::cout << "consumer: " << f.result() << "\n";
+  return f.result() == 110 ? 0 : 1;
+}
