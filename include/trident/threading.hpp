@@ -87,8 +87,8 @@ class ThreadCore {
   static constexpr int kOsReaped = 2;    // joined or detached
   std::atomic<int> os_state{kOsNone};
   std::atomic<long> native_id{0};      // gettid(); 0 = not yet published by the thread
-  trident::detail::OnceEvent started;  // set once native_id and the OS name are set
-  trident::detail::OnceEvent done;     // set when the thread finished (what join() waits for)
+  trident::detail::EventFlag started;  // set once native_id and the OS name are set
+  trident::detail::EventFlag done;     // set when the thread finished (what join() waits for)
   ThreadCore* reg_prev = nullptr;      // links in the registry of live threads, guarded by its lock
   ThreadCore* reg_next = nullptr;
   bool registered = false;
@@ -496,7 +496,7 @@ class Event {
   Event& operator=(const Event&) = delete;
 
   /// Whether the flag is set.
-  bool is_set() const noexcept { return (waiters_.bits() & kSet) != 0; }
+  bool is_set() const noexcept { return flag_.is_set(); }
   /// Sets the flag and wakes every waiter.
   void set();
   /// Resets the flag.
@@ -506,10 +506,7 @@ class Event {
   bool wait(Timeout timeout = std::nullopt);
 
  private:
-  // The flag lives in the list's lock word, so set() publishes it with the store that releases
-  // the list: a waiter that sees it may destroy the Event at once.
-  static constexpr std::uint32_t kSet = 2;
-  trident::detail::WaitList waiters_;
+  trident::detail::EventFlag flag_;
 };
 
 /// Python's `threading.Barrier`: `parties` threads wait for each other, then all go on together.

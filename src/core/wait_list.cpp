@@ -144,14 +144,19 @@ int WaitList::notify(int n) noexcept {
 
 int WaitList::notify_all() noexcept { return notify(std::numeric_limits<int>::max()); }
 
-void OnceEvent::set() noexcept {
+void EventFlag::set() noexcept {
   waiters_.lock();
   Waiter* chain = waiters_.detach_locked(std::numeric_limits<int>::max());
   waiters_.unlock_with_bits(kSet);  // the last touch of *this
   WaitList::wake_chain(chain);
 }
 
-bool OnceEvent::wait_until(const Deadline& deadline) noexcept {
+void EventFlag::clear() noexcept {
+  waiters_.lock();
+  waiters_.unlock_with_bits(0);
+}
+
+bool EventFlag::wait_until(const Deadline& deadline) noexcept {
   if (is_set()) return true;
   if (deadline.expired()) return false;
   Waiter w;

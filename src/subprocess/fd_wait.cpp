@@ -17,7 +17,7 @@ namespace trident::subprocess::detail {
 
 using trident::detail::Deadline;
 using trident::detail::Mutex;
-using trident::detail::OnceEvent;
+using trident::detail::EventFlag;
 
 namespace {
 
@@ -28,7 +28,7 @@ struct Registration {
   std::size_t count;
   std::uint64_t id;
   int error = 0;  // -errno if the watcher's poll failed
-  OnceEvent done;
+  EventFlag done;
   Registration* next = nullptr;
   Registration* prev = nullptr;
   bool linked = false;

@@ -5,7 +5,7 @@
 // the fastest way to learn that a child exited or a pipe moved. Any other parker (a greenlet hub,
 // later) must not block its whole thread, so the wait is handed to the fd watcher: one helper
 // thread, started on demand, that polls every registered set of fds and completes a core
-// OnceEvent per registration; the caller parks on that event through its own parker.
+// EventFlag per registration; the caller parks on that event through its own parker.
 // docs/subprocess.md explains the choice.
 #pragma once
 

@@ -168,32 +168,11 @@ void Semaphore::release(int n) {
 
 // ---- Event ----
 
-void Event::set() {
-  waiters_.lock();
-  Waiter* chain = waiters_.detach_locked(std::numeric_limits<int>::max());
-  waiters_.unlock_with_bits(kSet);  // the last touch of *this
-  WaitList::wake_chain(chain);
-}
+void Event::set() { flag_.set(); }
 
-void Event::clear() noexcept {
-  waiters_.lock();
-  waiters_.unlock_with_bits(0);
-}
+void Event::clear() noexcept { flag_.clear(); }
 
-bool Event::wait(Timeout timeout) {
-  const Deadline deadline = Deadline::after(timeout, "Event::wait()");
-  if (is_set()) return true;
-  if (deadline.expired()) return false;
-  Waiter w;
-  {
-    // set() publishes the flag as it releases the list lock: either this check (under that lock)
-    // sees it, or set() finds this waiter queued.
-    std::lock_guard g(waiters_);
-    if (is_set()) return true;
-    waiters_.push_locked(w);
-  }
-  return waiters_.wait(w, deadline);
-}
+bool Event::wait(Timeout timeout) { return flag_.wait_until(Deadline::after(timeout, "Event::wait()")); }
 
 // ---- Barrier (CPython's algorithm, states as in threading.py) ----
 

@@ -26,7 +26,7 @@ namespace trident::threading {
 
 using trident::detail::Deadline;
 using trident::detail::Mutex;
-using trident::detail::OnceEvent;
+using trident::detail::EventFlag;
 
 struct detail_access {
   static detail::ThreadCore* core(const Thread& t) noexcept { return t.core_; }
@@ -163,7 +163,7 @@ void after_fork_in_child() noexcept {
       // Their waiters and lock holders were threads of the parent: start the sync state afresh.
       new (&c->mutex) Mutex;
       c->exited = true;
-      new (&c->done) OnceEvent;
+      new (&c->done) EventFlag;
       c->done.set();
       c->os_state.store(ThreadCore::kOsReaped, std::memory_order_relaxed);  // no such thread here
     }

@@ -16,7 +16,7 @@ using trident::detail::Clock;
 using trident::detail::CondVar;
 using trident::detail::Deadline;
 using trident::detail::Mutex;
-using trident::detail::OnceEvent;
+using trident::detail::EventFlag;
 using trident::detail::Waiter;
 using trident::detail::WaitList;
 
@@ -166,8 +166,8 @@ TEST(CondVar, TimedWaitReturnsFalseAndReacquires) {
   EXPECT_TRUE(mu.locked());
 }
 
-TEST(OnceEvent, SetWakesAllAndSticks) {
-  OnceEvent ev;
+TEST(EventFlag, SetWakesAllAndSticks) {
+  EventFlag ev;
   std::atomic<int> woke{0};
   std::vector<std::thread> ts;
   for (int i = 0; i < 4; ++i)
@@ -180,8 +180,8 @@ TEST(OnceEvent, SetWakesAllAndSticks) {
   EXPECT_TRUE(ev.wait_until(Deadline::now()));
 }
 
-TEST(OnceEvent, WaitTimesOut) {
-  OnceEvent ev;
+TEST(EventFlag, WaitTimesOut) {
+  EventFlag ev;
   EXPECT_FALSE(ev.wait_until(Deadline(Clock::now() + 10ms)));
   EXPECT_FALSE(ev.wait_until(Deadline::now()));
 }
@@ -199,7 +199,7 @@ TEST(Parker, CustomParkerIsUsedForWaitersCreatedUnderIt) {
       trident::detail::thread_parker().unpark(ctx, word, prev);
     }
   } parker;
-  OnceEvent ev;
+  EventFlag ev;
   std::atomic<bool> queued{false};
   std::thread t([&] {
     auto* old = trident::detail::set_current_parker(&parker);
@@ -218,4 +218,16 @@ TEST(Parker, CustomParkerIsUsedForWaitersCreatedUnderIt) {
 TEST(Deadline, NanTimeoutIsValueError) {
   EXPECT_THROW(Deadline::after(trident::Seconds(std::numeric_limits<double>::quiet_NaN()), "Lock::acquire()"),
                trident::ValueError);
+}
+
+// threading.Event semantics on the core flag: clear() resets it, so a later wait times out again.
+TEST(EventFlag, ClearResetsTheFlag) {
+  EventFlag flag;
+  flag.set();
+  EXPECT_TRUE(flag.is_set());
+  flag.clear();
+  EXPECT_FALSE(flag.is_set());
+  EXPECT_FALSE(flag.wait_until(Deadline(Clock::now() + 10ms)));
+  flag.set();
+  EXPECT_TRUE(flag.wait_until(Deadline::now()));
 }

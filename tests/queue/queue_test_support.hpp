@@ -30,7 +30,7 @@ class Event {
   bool wait(Seconds timeout = kLong) { return event_.wait_until(detail::Deadline::after(timeout, "Event::wait()")); }
 
  private:
-  detail::OnceEvent event_;
+  detail::EventFlag event_;
 };
 
 /// The calling thread's kernel id.

@@ -94,7 +94,7 @@ Parker& thread_parker() noexcept;
 /// while parking; yields the CPU if the holder was preempted. Bit 0 of its word is the lock; the
 /// other bits are free for the owning primitive's state, so that releasing the lock and publishing
 /// a new state is ONE store — the last write a waker makes to a primitive that a woken waiter may
-/// destroy at once (see OnceEvent).
+/// destroy at once (see EventFlag).
 class SpinLock {
  public:
   void lock() noexcept {
@@ -285,14 +285,18 @@ class CondVar {
   WaitList waiters_;
 };
 
-/// A one-shot flag that many may wait for: thread joins, future completion. `set()` is sticky.
-class OnceEvent {
+/// A flag that many may wait for: thread joins, future completion, threading::Event. Set
+/// until cleared.
+class EventFlag {
  public:
   bool is_set() const noexcept { return (waiters_.bits() & kSet) != 0; }
   /// Sets the flag and wakes every waiter; later waits return at once. The flag is published by
-  /// the same store that releases the list, so a waiter that sees it may destroy the event at once.
+  /// the same store that releases the list, so a waiter that sees it may destroy the flag at once.
   void set() noexcept;
-  /// Waits until set or `deadline`; true if set.
+  /// Resets the flag.
+  void clear() noexcept;
+  /// Waits until set or `deadline`; true if it was set (even if cleared again before this waiter
+  /// woke), false on timeout.
   bool wait_until(const Deadline& deadline) noexcept;
 
  private:
