@@ -16,8 +16,8 @@
 namespace trident::subprocess::detail {
 
 using trident::detail::Deadline;
-using trident::detail::Mutex;
 using trident::detail::EventFlag;
+using trident::detail::Mutex;
 
 namespace {
 

@@ -25,8 +25,8 @@
 namespace trident::threading {
 
 using trident::detail::Deadline;
-using trident::detail::Mutex;
 using trident::detail::EventFlag;
+using trident::detail::Mutex;
 
 struct detail_access {
   static detail::ThreadCore* core(const Thread& t) noexcept { return t.core_; }

@@ -15,8 +15,8 @@ using namespace std::chrono_literals;
 using trident::detail::Clock;
 using trident::detail::CondVar;
 using trident::detail::Deadline;
-using trident::detail::Mutex;
 using trident::detail::EventFlag;
+using trident::detail::Mutex;
 using trident::detail::Waiter;
 using trident::detail::WaitList;
 

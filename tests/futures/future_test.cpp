@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "futures/futures_test_support.hpp"
 #include "support/helpers.hpp"
 #include "trident/futures.hpp"
 #include "trident/threading.hpp"
@@ -23,39 +24,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+using trident::testing::cancelled_and_notified_future;
+using trident::testing::cancelled_future;
+using trident::testing::exception_future;
+using trident::testing::pending_future;
+using trident::testing::running_future;
+using trident::testing::successful_future;
+
 struct CustomError : std::runtime_error {
   using std::runtime_error::runtime_error;
   int code = 7;
 };
-
-// The futures of CPython's test util: one per state.
-Future<int> pending_future() { return Future<int>(); }
-Future<int> running_future() {
-  Future<int> f;
-  f.set_running_or_notify_cancel();
-  return f;
-}
-Future<int> cancelled_future() {
-  Future<int> f;
-  f.cancel();
-  return f;
-}
-Future<int> cancelled_and_notified_future() {
-  Future<int> f;
-  f.cancel();
-  f.set_running_or_notify_cancel();
-  return f;
-}
-Future<int> exception_future() {
-  Future<int> f;
-  f.set_exception(std::make_exception_ptr(trident::OSError(5, "boom")));
-  return f;
-}
-Future<int> successful_future() {
-  Future<int> f;
-  f.set_result(42);
-  return f;
-}
 
 template <class F>
 concept HasResult = requires(const F& f) {

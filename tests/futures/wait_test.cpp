@@ -8,6 +8,7 @@
 #include <ranges>
 #include <vector>
 
+#include "futures/futures_test_support.hpp"
 #include "support/helpers.hpp"
 #include "trident/futures.hpp"
 #include "trident/threading.hpp"
@@ -22,32 +23,12 @@ using Fs = std::vector<Future<int>>;
 
 namespace {
 
-Future<int> cancelled_future() {
-  Future<int> f;
-  f.cancel();
-  return f;
-}
-Future<int> cancelled_and_notified_future() {
-  Future<int> f;
-  f.cancel();
-  f.set_running_or_notify_cancel();
-  return f;
-}
-Future<int> exception_future() {
-  Future<int> f;
-  f.set_exception(std::make_exception_ptr(trident::OSError(5, "boom")));
-  return f;
-}
-Future<int> successful_future() {
-  Future<int> f;
-  f.set_result(42);
-  return f;
-}
-Future<int> running_future() {
-  Future<int> f;
-  f.set_running_or_notify_cancel();
-  return f;
-}
+using trident::testing::cancelled_and_notified_future;
+using trident::testing::cancelled_future;
+using trident::testing::exception_future;
+using trident::testing::pending_future;
+using trident::testing::running_future;
+using trident::testing::successful_future;
 
 int mul(int x, int y) { return x * y; }
 int divide(int x, int y) {
