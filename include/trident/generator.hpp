@@ -83,9 +83,13 @@ namespace detail {
 [[noreturn]] void generator_raise_null_exception(const char* method);
 // The message of the StopIterationOf that carries a return value.
 std::string generator_returned_message(const char* method);
-// An exception escaping a generator's body, as Python stores it: a StopIteration becomes
-// RuntimeError "generator raised StopIteration" (PEP 479).
-std::exception_ptr generator_escaped(std::exception_ptr escaped) noexcept;
+// Rethrows `pending` (an exception thrown into the generator), leaving it null. Out of line so the
+// coroutine's resume path stays small.
+[[noreturn]] void generator_raise_pending(std::exception_ptr& pending);
+// Stores the exception being handled (one that escaped a generator's body) into `error` as Python
+// stores it: a StopIteration becomes RuntimeError "generator raised StopIteration" (PEP 479). Out
+// of line so the coroutine's own code stays small.
+void generator_store_escaped(std::exception_ptr& error) noexcept;
 std::exception_ptr generator_exit_exception() noexcept;
 std::exception_ptr generator_ignored_exit_exception() noexcept;
 bool generator_is_exit(const std::exception_ptr& e) noexcept;
@@ -106,6 +110,50 @@ struct SentType<void> {
   using type = void;
 };
 
+// Small trivially copyable values (ints, pointers, small PODs) travel in the promise itself: the
+// hot path is then one store and one load, with no pointer to chase.
+template <class T>
+inline constexpr bool kInlineSlot = std::is_trivially_copyable_v<T>&& std::is_trivially_default_constructible_v<T> &&
+                                    sizeof(T) <= 2 * sizeof(void*);
+template <>
+inline constexpr bool kInlineSlot<void> = false;
+
+// The value yielded last: a copy held here, or a pointer to where the generator holds it.
+template <class Y, bool Inline = kInlineSlot<Y>>
+struct YieldSlot {
+  Y& get() noexcept { return *ptr; }
+  Y* ptr = nullptr;
+};
+template <class Y>
+struct YieldSlot<Y, true> {
+  Y& get() noexcept { return value; }
+  Y value;
+};
+
+// The value send() passes in, or None: a copy held here, or a pointer to send()'s argument.
+template <class S, bool Inline = kInlineSlot<S>>
+struct SentSlot {
+  void none() noexcept { ptr = nullptr; }
+  void set(S& v) noexcept { ptr = std::addressof(v); }
+  std::optional<S> take() { return ptr != nullptr ? std::optional<S>(std::move(*ptr)) : std::nullopt; }
+  S* ptr = nullptr;
+};
+template <class S>
+struct SentSlot<S, true> {
+  void none() noexcept { has = false; }
+  void set(const S& v) noexcept {
+    value = v;
+    has = true;
+  }
+  std::optional<S> take() const noexcept { return has ? std::optional<S>(value) : std::nullopt; }
+  S value;
+  bool has = false;
+};
+template <>
+struct SentSlot<void, false> {
+  void none() noexcept {}
+};
+
 template <class Y, class S, class R>
 class GeneratorPromise;
 template <class G, bool Owning>
@@ -122,9 +170,11 @@ class GeneratorCore {
 
   // Resumes the generator with what sent_/pending_/closing_ hold — or, while it delegates
   // (`yield from`), the innermost generator it delegates to. Returns true when it yielded
-  // (value_ points at the value), false when it finished (error_ or the return value tell how).
+  // (value_ holds the value), false when it finished (error_ or the return value tell how).
   // Never throws: the body's exceptions are caught by unhandled_exception().
-  bool advance() noexcept {
+  bool advance() noexcept { return advance(handle_); }
+  // The same, given this generator's handle (the caller's copy saves a load on the hot path).
+  bool advance(std::coroutine_handle<> self) noexcept {
     state_ = GeneratorState::running;
     if (delegate_ != nullptr) [[unlikely]] {
       if (advance_delegate()) {
@@ -132,11 +182,10 @@ class GeneratorCore {
         return true;
       }
     }
-    handle_.resume();
-    if (handle_.done()) [[unlikely]] {
-      state_ = GeneratorState::finished;
+    self.resume();
+    // The final awaiter marks a generator that ran off its end or raised finished.
+    if (state_ == GeneratorState::finished) [[unlikely]]
       return false;
-    }
     state_ = GeneratorState::suspended;
     return true;
   }
@@ -146,7 +195,7 @@ class GeneratorCore {
   // escaped), or null when it finished (by returning, or by letting GeneratorExit out).
   std::exception_ptr close_suspended() noexcept {
     pending_ = generator_exit_exception();
-    sent_ = nullptr;
+    sent_.none();
     closing_ = true;
     const bool yielded = advance();
     closing_ = false;
@@ -158,8 +207,19 @@ class GeneratorCore {
   // ---- the coroutine's side ----
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
-  std::suspend_always final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept { error_ = generator_escaped(std::current_exception()); }
+  // Suspends at the end so the Generator still reads the outcome; marks the generator finished.
+  class FinalAwaiter {
+   public:
+    explicit FinalAwaiter(GeneratorCore* core) noexcept : core_(core) {}
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) const noexcept { core_->state_ = GeneratorState::finished; }
+    void await_resume() const noexcept {}
+
+   private:
+    GeneratorCore* core_;
+  };
+  FinalAwaiter final_suspend() noexcept { return FinalAwaiter(this); }
+  void unhandled_exception() noexcept { generator_store_escaped(error_); }
   // Generators do not await (Python's generators cannot either).
   template <class U>
   void await_transform(U&&) = delete;
@@ -172,11 +232,8 @@ class GeneratorCore {
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     sent_type await_resume() const {
       if (core_->pending_) [[unlikely]]
-        std::rethrow_exception(std::exchange(core_->pending_, nullptr));
-      if constexpr (!std::is_void_v<S>) {
-        if (core_->sent_ != nullptr) return sent_type(std::move(*core_->sent_));
-        return std::nullopt;
-      }
+        generator_raise_pending(core_->pending_);
+      if constexpr (!std::is_void_v<S>) return core_->sent_.take();
     }
 
    protected:
@@ -188,7 +245,7 @@ class GeneratorCore {
   class CopyYieldAwaiter : public YieldAwaiter {
    public:
     CopyYieldAwaiter(GeneratorCore* core, const Y& value) : YieldAwaiter(core), copy_(value) {}
-    void await_suspend(std::coroutine_handle<>) noexcept { this->core_->value_ = std::addressof(copy_); }
+    void await_suspend(std::coroutine_handle<>) noexcept { this->core_->value_.ptr = std::addressof(copy_); }
 
    private:
     Y copy_;
@@ -197,11 +254,19 @@ class GeneratorCore {
   // `co_yield` of an rvalue: the temporary lives until the generator resumes, so the caller moves
   // it out directly.
   YieldAwaiter yield_value(Y&& value) noexcept {
-    value_ = std::addressof(value);
+    if constexpr (kInlineSlot<Y>)
+      value_.value = value;
+    else
+      value_.ptr = std::addressof(value);
     return YieldAwaiter(this);
   }
-  CopyYieldAwaiter yield_value(const Y& value) noexcept(
-      std::is_nothrow_copy_constructible_v<Y>) requires std::is_copy_constructible_v<Y> {
+  // A small trivially copyable value is copied into the promise, whatever its category.
+  YieldAwaiter yield_value(const Y& value) noexcept requires kInlineSlot<Y> {
+    value_.value = value;
+    return YieldAwaiter(this);
+  }
+  CopyYieldAwaiter yield_value(const Y& value) noexcept(std::is_nothrow_copy_constructible_v<Y>) requires(
+      std::is_copy_constructible_v<Y> && !kInlineSlot<Y>) {
     return CopyYieldAwaiter(this, value);
   }
   template <class R, bool Owning>
@@ -211,11 +276,11 @@ class GeneratorCore {
 
   // ---- state; the Generator and the awaiters use it directly ----
 
-  Y* value_ = nullptr;                    // the value yielded last (in this frame or a delegate's)
-  std::add_pointer_t<S> sent_ = nullptr;  // the value send() passes in; null = None (next())
-  std::exception_ptr pending_;            // raised at the co_yield on resumption (throw_/close)
-  std::exception_ptr error_;              // escaped the body; reported by the call that finished it
-  GeneratorCore* delegate_ = nullptr;     // the generator a `yield from` forwards to, if any
+  YieldSlot<Y> value_;                 // the value yielded last (by this frame or a delegate)
+  SentSlot<S> sent_;                   // the value send() passes in, or None (next())
+  std::exception_ptr pending_;         // raised at the co_yield on resumption (throw_/close)
+  std::exception_ptr error_;           // escaped the body; reported by the call that finished it
+  GeneratorCore* delegate_ = nullptr;  // the generator a `yield from` forwards to, if any
   std::coroutine_handle<> handle_;
   GeneratorState state_ = GeneratorState::unstarted;
   bool closing_ = false;  // pending_ is close()'s GeneratorExit: a delegate is closed, not thrown into
@@ -301,7 +366,7 @@ class YieldFromAwaiter {
     GeneratorPromise<Y, S, R>* inner = from_.promise();
     if (inner == nullptr || inner->state_ == GeneratorState::finished) return true;
     if (inner->state_ == GeneratorState::running) generator_raise_running("yield_from()");
-    inner->sent_ = nullptr;  // PEP 380 starts the delegate with next()
+    inner->sent_.none();  // PEP 380 starts the delegate with next()
     if (!inner->advance()) return true;
     outer_->value_ = inner->value_;
     outer_->delegate_ = inner;
@@ -361,7 +426,7 @@ class Generator {
   /// `StopIterationOf<Return>` (a bare `StopIteration` when Return is void) when it returns;
   /// `StopIteration` when it had already finished; ValueError when called from the generator's
   /// own body ("generator already executing").
-  Yield next() { return step(nullptr, "Generator::next()"); }
+  Yield next() { return step("Generator::next()"); }
   /// `next(default_value)` is `next()` returning `default_value` instead of raising StopIteration
   /// (Python's `next(gen, default)`).
   template <class U>
@@ -374,13 +439,18 @@ class Generator {
   /// started ("can't send non-None value to a just-started generator": start it with `next()`).
   template <class U = Send>
   requires(!std::is_void_v<U>) Yield send(std::type_identity_t<U> value) {
-    if (handle_ && promise().state_ == detail::GeneratorState::unstarted) [[unlikely]]
-      detail::generator_raise_just_started("Generator::send()");
-    return step(std::addressof(value), "Generator::send()");
+    // One check on the common path: only a suspended generator takes a value.
+    if (!handle_ || promise().state_ != detail::GeneratorState::suspended) [[unlikely]]
+      raise_not_sendable("Generator::send()");
+    promise_type& p = promise();
+    p.sent_.set(value);
+    if (p.advance(handle_)) [[likely]]
+      return std::move(p.value_.get());
+    raise_finished("Generator::send()");
   }
   /// `send()` and `send(std::nullopt)` are Python's `send(None)`: the same as `next()`.
-  Yield send() { return step(nullptr, "Generator::send()"); }
-  Yield send(std::nullopt_t) { return step(nullptr, "Generator::send()"); }
+  Yield send() { return step("Generator::send()"); }
+  Yield send(std::nullopt_t) { return step("Generator::send()"); }
 
   /// `try_next()` is `next()` returning std::nullopt instead of raising StopIteration: the loop
   /// without exceptions. The return value stays for `return_value()`. Other exceptions propagate.
@@ -444,15 +514,15 @@ class Generator {
   promise_type* promise_or_null() const noexcept { return handle_ ? &handle_.promise() : nullptr; }
 
   // The common path of next()/send(): a resume and a few loads; exceptions only at the end.
-  Yield step(std::add_pointer_t<Send> sent, const char* method) {
+  Yield step(const char* method) {
     if (!handle_) [[unlikely]]
       detail::generator_raise_exhausted(method);
     promise_type& p = promise();
     if (p.state_ > detail::GeneratorState::suspended) [[unlikely]]
       raise_not_resumable(method);
-    p.sent_ = sent;
-    if (p.advance()) [[likely]]
-      return std::move(*p.value_);
+    p.sent_.none();
+    if (p.advance(handle_)) [[likely]]
+      return std::move(p.value_.get());
     raise_finished(method);
   }
 
@@ -462,9 +532,14 @@ class Generator {
     if (p.state_ == detail::GeneratorState::finished) return std::nullopt;
     if (p.state_ == detail::GeneratorState::running) [[unlikely]]
       detail::generator_raise_running("Generator::try_next()");
-    p.sent_ = sent;
-    if (p.advance()) [[likely]]
-      return std::optional<Yield>(std::move(*p.value_));
+    if constexpr (!std::is_void_v<Send>) {
+      if (sent != nullptr)
+        p.sent_.set(*sent);
+      else
+        p.sent_.none();
+    }
+    if (p.advance(handle_)) [[likely]]
+      return std::optional<Yield>(std::move(p.value_.get()));
     if (p.error_) std::rethrow_exception(std::exchange(p.error_, nullptr));
     return std::nullopt;
   }
@@ -475,9 +550,17 @@ class Generator {
     if (p.state_ == detail::GeneratorState::finished) return;
     if (p.state_ == detail::GeneratorState::running) [[unlikely]]
       detail::generator_raise_running("Generator::begin()/iterator::operator++()");
-    p.sent_ = nullptr;
-    if (!p.advance() && p.error_) [[unlikely]]
+    p.sent_.none();
+    if (!p.advance(handle_) && p.error_) [[unlikely]]
       std::rethrow_exception(std::exchange(p.error_, nullptr));
+  }
+
+  // send(value) to a generator that is not suspended: TypeError if it has not started, else what
+  // next() would raise.
+  [[noreturn]] void raise_not_sendable(const char* method) {
+    if (!handle_) detail::generator_raise_exhausted(method);
+    if (promise().state_ == detail::GeneratorState::unstarted) detail::generator_raise_just_started(method);
+    raise_not_resumable(method);
   }
 
   [[noreturn]] void raise_not_resumable(const char* method) {
@@ -524,8 +607,8 @@ class Generator<Yield, Send, Return>::iterator {
   using iterator_concept = std::input_iterator_tag;
 
   iterator() noexcept = default;
-  Yield& operator*() const noexcept { return *gen_->promise().value_; }
-  Yield* operator->() const noexcept { return gen_->promise().value_; }
+  Yield& operator*() const noexcept { return gen_->promise().value_.get(); }
+  Yield* operator->() const noexcept { return std::addressof(gen_->promise().value_.get()); }
   iterator& operator++() {
     gen_->try_next_in_place();
     return *this;
@@ -568,8 +651,8 @@ Yield Generator<Yield, Send, Return>::throw_(std::exception_ptr exc) {
       break;
   }
   p.pending_ = std::move(exc);
-  p.sent_ = nullptr;
-  if (p.advance()) return std::move(*p.value_);
+  p.sent_.none();
+  if (p.advance(handle_)) return std::move(p.value_.get());
   raise_finished("Generator::throw_()");
 }
 

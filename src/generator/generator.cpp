@@ -3,11 +3,26 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "trident/errors.hpp"
 #include "trident/generator.hpp"
 
 namespace trident::detail {
+namespace {
+
+std::exception_ptr generator_escaped(std::exception_ptr escaped) noexcept {
+  try {
+    std::rethrow_exception(escaped);
+  } catch (const StopIteration&) {
+    // PEP 479: a StopIteration leaking out of a generator would silently end the caller's loop.
+    return std::make_exception_ptr(RuntimeError("Generator: generator raised StopIteration"));
+  } catch (...) {
+    return escaped;
+  }
+}
+
+}  // namespace
 
 void generator_raise_running(const char* method) {
   throw ValueError(std::string(method) + ": generator already executing");
@@ -31,19 +46,17 @@ void generator_raise_null_exception(const char* method) {
   throw TypeError(std::string(method) + ": exceptions must be given (got a null std::exception_ptr)");
 }
 
+void generator_raise_pending(std::exception_ptr& pending) {
+  std::exception_ptr e = std::exchange(pending, nullptr);
+  std::rethrow_exception(std::move(e));
+}
+
 std::string generator_returned_message(const char* method) {
   return std::string(method) + ": the generator returned (its value is StopIterationOf::value())";
 }
 
-std::exception_ptr generator_escaped(std::exception_ptr escaped) noexcept {
-  try {
-    std::rethrow_exception(escaped);
-  } catch (const StopIteration&) {
-    // PEP 479: a StopIteration leaking out of a generator would silently end the caller's loop.
-    return std::make_exception_ptr(RuntimeError("Generator: generator raised StopIteration"));
-  } catch (...) {
-    return escaped;
-  }
+void generator_store_escaped(std::exception_ptr& error) noexcept {
+  error = generator_escaped(std::current_exception());
 }
 
 std::exception_ptr generator_exit_exception() noexcept { return std::make_exception_ptr(GeneratorExit()); }
