@@ -130,29 +130,25 @@ struct YieldSlot<Y, true> {
   Y value;
 };
 
-// The value send() passes in, or None: a copy held here, or a pointer to send()'s argument.
+// What the co_yield a generator resumes at evaluates to: None (next()), the sent value (send()),
+// or an exception raised there (throw_(), close()).
+enum class ResumeWith : unsigned char { none, value, exception };
+
+// The value send() passes in: a copy held here, or a pointer to send()'s argument.
 template <class S, bool Inline = kInlineSlot<S>>
 struct SentSlot {
-  void none() noexcept { ptr = nullptr; }
   void set(S& v) noexcept { ptr = std::addressof(v); }
-  std::optional<S> take() { return ptr != nullptr ? std::optional<S>(std::move(*ptr)) : std::nullopt; }
+  S&& take() noexcept { return std::move(*ptr); }
   S* ptr = nullptr;
 };
 template <class S>
 struct SentSlot<S, true> {
-  void none() noexcept { has = false; }
-  void set(const S& v) noexcept {
-    value = v;
-    has = true;
-  }
-  std::optional<S> take() const noexcept { return has ? std::optional<S>(value) : std::nullopt; }
+  void set(const S& v) noexcept { value = v; }
+  S take() const noexcept { return value; }
   S value;
-  bool has = false;
 };
 template <>
-struct SentSlot<void, false> {
-  void none() noexcept {}
-};
+struct SentSlot<void, false> {};
 
 template <class Y, class S, class R>
 class GeneratorPromise;
@@ -168,7 +164,7 @@ class GeneratorCore {
  public:
   using sent_type = typename SentType<S>::type;
 
-  // Resumes the generator with what sent_/pending_/closing_ hold — or, while it delegates
+  // Resumes the generator with what resume_with_ (and sent_, pending_, closing_) say — or, while it delegates
   // (`yield from`), the innermost generator it delegates to. Returns true when it yielded
   // (value_ holds the value), false when it finished (error_ or the return value tell how).
   // Never throws: the body's exceptions are caught by unhandled_exception().
@@ -195,7 +191,7 @@ class GeneratorCore {
   // escaped), or null when it finished (by returning, or by letting GeneratorExit out).
   std::exception_ptr close_suspended() noexcept {
     pending_ = generator_exit_exception();
-    sent_.none();
+    resume_with_ = ResumeWith::exception;
     closing_ = true;
     const bool yielded = advance();
     closing_ = false;
@@ -231,9 +227,13 @@ class GeneratorCore {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     sent_type await_resume() const {
-      if (core_->pending_) [[unlikely]]
+      const ResumeWith with = core_->resume_with_;
+      if (with == ResumeWith::exception) [[unlikely]]
         generator_raise_pending(core_->pending_);
-      if constexpr (!std::is_void_v<S>) return core_->sent_.take();
+      if constexpr (!std::is_void_v<S>) {
+        if (with == ResumeWith::value) return sent_type(core_->sent_.take());
+        return std::nullopt;
+      }
     }
 
    protected:
@@ -277,12 +277,13 @@ class GeneratorCore {
   // ---- state; the Generator and the awaiters use it directly ----
 
   YieldSlot<Y> value_;                 // the value yielded last (by this frame or a delegate)
-  SentSlot<S> sent_;                   // the value send() passes in, or None (next())
-  std::exception_ptr pending_;         // raised at the co_yield on resumption (throw_/close)
+  SentSlot<S> sent_;                   // the value send() passes in (resume_with_ == value)
+  std::exception_ptr pending_;         // raised at the co_yield (resume_with_ == exception)
   std::exception_ptr error_;           // escaped the body; reported by the call that finished it
   GeneratorCore* delegate_ = nullptr;  // the generator a `yield from` forwards to, if any
   std::coroutine_handle<> handle_;
   GeneratorState state_ = GeneratorState::unstarted;
+  ResumeWith resume_with_ = ResumeWith::none;
   bool closing_ = false;  // pending_ is close()'s GeneratorExit: a delegate is closed, not thrown into
 
  private:
@@ -297,8 +298,11 @@ class GeneratorCore {
       return false;
     }
     d->sent_ = sent_;
-    d->pending_ = std::move(pending_);
-    pending_ = nullptr;
+    d->resume_with_ = resume_with_;
+    if (resume_with_ == ResumeWith::exception) {
+      d->pending_ = std::exchange(pending_, nullptr);
+      resume_with_ = ResumeWith::none;  // the exception is the delegate's now
+    }
     if (d->advance()) {
       value_ = d->value_;
       delegate_ = d;
@@ -366,7 +370,7 @@ class YieldFromAwaiter {
     GeneratorPromise<Y, S, R>* inner = from_.promise();
     if (inner == nullptr || inner->state_ == GeneratorState::finished) return true;
     if (inner->state_ == GeneratorState::running) generator_raise_running("yield_from()");
-    inner->sent_.none();  // PEP 380 starts the delegate with next()
+    inner->resume_with_ = ResumeWith::none;  // PEP 380 starts the delegate with next()
     if (!inner->advance()) return true;
     outer_->value_ = inner->value_;
     outer_->delegate_ = inner;
@@ -374,8 +378,8 @@ class YieldFromAwaiter {
   }
   void await_suspend(std::coroutine_handle<>) const noexcept {}
   R await_resume() {
-    if (outer_->pending_) [[unlikely]]
-      std::rethrow_exception(std::exchange(outer_->pending_, nullptr));
+    if (outer_->resume_with_ == ResumeWith::exception) [[unlikely]]
+      generator_raise_pending(outer_->pending_);
     GeneratorPromise<Y, S, R>* inner = from_.promise();
     if (inner != nullptr && inner->error_) std::rethrow_exception(std::exchange(inner->error_, nullptr));
     if constexpr (!std::is_void_v<R>) {
@@ -444,6 +448,7 @@ class Generator {
       raise_not_sendable("Generator::send()");
     promise_type& p = promise();
     p.sent_.set(value);
+    p.resume_with_ = detail::ResumeWith::value;
     if (p.advance(handle_)) [[likely]]
       return std::move(p.value_.get());
     raise_finished("Generator::send()");
@@ -520,7 +525,7 @@ class Generator {
     promise_type& p = promise();
     if (p.state_ > detail::GeneratorState::suspended) [[unlikely]]
       raise_not_resumable(method);
-    p.sent_.none();
+    p.resume_with_ = detail::ResumeWith::none;
     if (p.advance(handle_)) [[likely]]
       return std::move(p.value_.get());
     raise_finished(method);
@@ -532,11 +537,12 @@ class Generator {
     if (p.state_ == detail::GeneratorState::finished) return std::nullopt;
     if (p.state_ == detail::GeneratorState::running) [[unlikely]]
       detail::generator_raise_running("Generator::try_next()");
+    p.resume_with_ = detail::ResumeWith::none;
     if constexpr (!std::is_void_v<Send>) {
-      if (sent != nullptr)
+      if (sent != nullptr) {
         p.sent_.set(*sent);
-      else
-        p.sent_.none();
+        p.resume_with_ = detail::ResumeWith::value;
+      }
     }
     if (p.advance(handle_)) [[likely]]
       return std::optional<Yield>(std::move(p.value_.get()));
@@ -550,7 +556,7 @@ class Generator {
     if (p.state_ == detail::GeneratorState::finished) return;
     if (p.state_ == detail::GeneratorState::running) [[unlikely]]
       detail::generator_raise_running("Generator::begin()/iterator::operator++()");
-    p.sent_.none();
+    p.resume_with_ = detail::ResumeWith::none;
     if (!p.advance(handle_) && p.error_) [[unlikely]]
       std::rethrow_exception(std::exchange(p.error_, nullptr));
   }
@@ -651,7 +657,7 @@ Yield Generator<Yield, Send, Return>::throw_(std::exception_ptr exc) {
       break;
   }
   p.pending_ = std::move(exc);
-  p.sent_.none();
+  p.resume_with_ = detail::ResumeWith::exception;
   if (p.advance(handle_)) return std::move(p.value_.get());
   raise_finished("Generator::throw_()");
 }
