@@ -91,6 +91,7 @@ std::string generator_returned_message(const char* method);
 // of line so the coroutine's own code stays small.
 void generator_store_escaped(std::exception_ptr& error) noexcept;
 std::exception_ptr generator_exit_exception() noexcept;
+std::exception_ptr generator_running_exception(const char* method) noexcept;
 std::exception_ptr generator_ignored_exit_exception() noexcept;
 bool generator_is_exit(const std::exception_ptr& e) noexcept;
 // What Python's sys.unraisablehook prints for an exception a garbage-collected generator raised.
@@ -292,7 +293,14 @@ class GeneratorCore {
   // true when the delegate yielded; false when it is done and this frame must resume.
   bool advance_delegate() noexcept {
     GeneratorCore* d = std::exchange(delegate_, nullptr);
-    if (d->state_ != GeneratorState::suspended) return false;  // finished meanwhile (driven directly)
+    if (d->state_ == GeneratorState::finished) return false;  // finished meanwhile (driven directly)
+    if (d->state_ == GeneratorState::running) [[unlikely]] {
+      // The delegate's own body (driven directly) resumed us: Python raises ValueError at the
+      // `yield from`, and the delegation is over.
+      pending_ = generator_running_exception("yield_from()");
+      resume_with_ = ResumeWith::exception;
+      return false;
+    }
     if (closing_) {
       if (std::exception_ptr e = d->close_suspended()) pending_ = std::move(e);
       return false;

@@ -61,6 +61,10 @@ void generator_store_escaped(std::exception_ptr& error) noexcept {
 
 std::exception_ptr generator_exit_exception() noexcept { return std::make_exception_ptr(GeneratorExit()); }
 
+std::exception_ptr generator_running_exception(const char* method) noexcept {
+  return std::make_exception_ptr(ValueError(std::string(method) + ": generator already executing"));
+}
+
 std::exception_ptr generator_ignored_exit_exception() noexcept {
   return std::make_exception_ptr(RuntimeError("Generator::close(): generator ignored GeneratorExit"));
 }

@@ -365,3 +365,76 @@ TEST(YieldFrom, StopIterationLeakingFromTheInnerIsRuntimeError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Values that do not fit the promise (strings) travel by pointer; delegation forwards them alike.
+Generator<std::string, std::string, std::string> words_inner() {
+  std::string got;
+  for (const char* w : {"a", "b"}) {
+    std::optional<std::string> sent = co_yield std::string(w);
+    got += sent.value_or("-");
+  }
+  co_return got;
+}
+
+Generator<std::string, std::string, std::string> words_outer() {
+  std::string local = "start";
+  co_yield local;
+  std::string r = co_yield trident::yield_from(words_inner());
+  co_yield "inner returned " + r;
+  co_return "";
+}
+
+// PEP 380 with values of any type: yielded strings pass through, sent strings reach the inner.
+TEST(YieldFrom, NonTrivialValuesPassBothWays) {
+  auto gen = words_outer();
+  EXPECT_EQ(gen.next(), "start");
+  EXPECT_EQ(gen.send("ignored"), "a");
+  EXPECT_EQ(gen.send("x"), "b");
+  EXPECT_EQ(gen.next(), "inner returned x-");
+}
+
+}  // namespace
+
+namespace {
+
+// An inner generator driven directly whose body resumes the outer one still delegating to it.
+Generator<int, int, int> inner_resuming_outer(Generator<int, int, int>** outer_gen, Log* log) {
+  co_yield 1;
+  try {
+    (*outer_gen)->next();
+  } catch (const trident::ValueError& e) {
+    log->push_back(std::string("outer raised ") + e.what());
+  }
+  co_yield 2;
+  co_return 0;
+}
+
+Generator<int, int, int> outer_borrowing(Generator<int, int, int>* g, Log* log) {
+  try {
+    co_yield yield_from(*g);
+  } catch (const trident::ValueError& e) {
+    log->push_back(std::string("outer caught ") + e.what());
+    throw;
+  }
+  co_return 0;
+}
+
+// Python: resuming a generator whose `yield from` target is running raises ValueError ("generator
+// already executing") in the delegating generator, at its `yield from`.
+TEST(YieldFrom, ResumingTheOuterWhileTheDelegateRunsIsValueErrorAtTheYieldFrom) {
+  Log log;
+  Generator<int, int, int>* outer_ptr = nullptr;
+  auto g = inner_resuming_outer(&outer_ptr, &log);
+  auto gen = outer_borrowing(&g, &log);
+  outer_ptr = &gen;
+  EXPECT_EQ(gen.next(), 1);  // g runs to its first yield through gen
+  EXPECT_EQ(g.next(), 2);    // g, driven directly, resumes gen while running
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_THAT(log[0], HasSubstr("outer caught yield_from(): generator already executing"));
+  EXPECT_THAT(log[1], HasSubstr("outer raised yield_from(): generator already executing"));
+  EXPECT_TRUE(gen.finished());
+}
+
+}  // namespace
