@@ -301,7 +301,8 @@ class GeneratorCore {
       resume_with_ = ResumeWith::exception;
       return false;
     }
-    if (closing_) {
+    // PEP 380 closes the delegate for close() and for a GeneratorExit thrown in with throw_().
+    if (closing_ || (resume_with_ == ResumeWith::exception && generator_is_exit(pending_))) {
       if (std::exception_ptr e = d->close_suspended()) pending_ = std::move(e);
       return false;
     }

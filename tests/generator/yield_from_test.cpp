@@ -438,3 +438,18 @@ TEST(YieldFrom, ResumingTheOuterWhileTheDelegateRunsIsValueErrorAtTheYieldFrom) 
 }
 
 }  // namespace
+
+namespace {
+
+// PEP 380: a GeneratorExit thrown into the delegating generator with throw() closes the inner one
+// (it is not thrown into it), then is raised in the delegating one.
+TEST(YieldFrom, ThrowingGeneratorExitClosesTheInner) {
+  Log log;
+  auto gen = outer_of(&log, inner_returning_on_exit(&log));
+  EXPECT_EQ(gen.next(), 1);
+  EXPECT_THROW(gen.throw_(GeneratorExit()), GeneratorExit);
+  EXPECT_THAT(log, ElementsAre("inner GeneratorExit", "outer GeneratorExit"));
+  EXPECT_TRUE(gen.finished());
+}
+
+}  // namespace
