@@ -403,3 +403,25 @@ TEST(Generator, RoundRobinOfSeveralGenerators) {
 }
 
 }  // namespace
+
+namespace {
+
+// Sent values are moved in: a move-only Send type works (Python passes references; C++ moves).
+Generator<int, std::unique_ptr<int>> sums_sent() {
+  int total = 0;
+  for (;;) {
+    std::optional<std::unique_ptr<int>> sent = co_yield total;
+    if (sent && *sent) total += **sent;
+  }
+}
+
+TEST(GeneratorSend, MoveOnlySentValues) {
+  auto gen = sums_sent();
+  EXPECT_EQ(gen.next(), 0);
+  EXPECT_EQ(gen.send(std::make_unique<int>(4)), 4);
+  EXPECT_EQ(gen.send(std::make_unique<int>(5)), 9);
+  EXPECT_EQ(gen.next(), 9);
+  EXPECT_EQ(gen.try_send(std::make_unique<int>(1)), 10);
+}
+
+}  // namespace
