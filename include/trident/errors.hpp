@@ -62,6 +62,19 @@ TRIDENT_ERROR_CLASS(TypeError, ::trident::detail::StdError<std::invalid_argument
 /// Python's `EOFError`: the other end of a connection or stream is closed.
 TRIDENT_ERROR_CLASS(EOFError, ::trident::detail::StdError<std::runtime_error>, "EOFError");
 
+/// Python's `StopIteration`: `next()` on an exhausted generator. A generator's return value rides in
+/// its subclass `StopIterationOf<Return>` (trident/generator.hpp); this base is Python's bare
+/// `StopIteration` (value None).
+TRIDENT_ERROR_CLASS(StopIteration, ::trident::detail::StdError<std::runtime_error>, "StopIteration");
+/// Python's `GeneratorExit`, thrown into a generator at its `co_yield` by `close()` (and when a
+/// suspended generator is destroyed). Like Python's, it is a BaseException rather than an
+/// Exception: it is not a `trident::Exception`, so `catch (const trident::Exception&)` lets it pass.
+class GeneratorExit : public std::exception {
+ public:
+  const char* what() const noexcept override { return "GeneratorExit"; }
+  const char* type_name() const noexcept { return "GeneratorExit"; }
+};
+
 /// Python's `OSError`: a failed system call. `code()` holds the errno (generic category), `what()`
 /// names the call and what it acted on, and `filename()` the file when there is one.
 class OSError : public detail::StdError<std::system_error> {
