@@ -138,7 +138,8 @@ class Future {
   /// result() and take_result() throw InvalidStateError. Not in Python.
   T take_result(Timeout timeout = std::nullopt) const requires(!std::is_void_v<T>);
   /// The call's exception, or nullptr if it returned. Blocks like result() and throws
-  /// CancelledError, TimeoutError and ValueError as it does.
+  /// CancelledError, TimeoutError and ValueError as it does. `trident::repr(f.exception())`
+  /// (errors.hpp) prints it as Python prints `repr(f.exception())`: "ValueError('bad value')".
   std::exception_ptr exception(Timeout timeout = std::nullopt) const;
   /// Calls `fn(future)` when the future is cancelled or finished: at once in the calling thread if
   /// it already is, otherwise in the thread that completes or cancels it. Callbacks run in the
