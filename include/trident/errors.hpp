@@ -4,9 +4,11 @@
 // and from `trident::Exception` (so `catch (const trident::Exception&)` sees every trident error,
 // as Python's `except Exception` does). Types keep CPython's names and nesting: `TimeoutError` is
 // an `OSError`, `BrokenBarrierError` a `RuntimeError`, `BrokenThreadPool` a `BrokenExecutor`.
-// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors.
+// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors;
+// `repr(error)` and `str(error)` print any std::exception_ptr as Python prints `repr(exc)`/`str(exc)`.
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -119,6 +121,24 @@ class TimeoutError : public OSError {
 /// Throws the OSError subclass Python would raise for `error_number` (FileNotFoundError for
 /// ENOENT, PermissionError for EACCES/EPERM, ...); `what` names the call and its object.
 [[noreturn]] void raise_os_error(int error_number, const std::string& what, std::string filename = {});
+
+// Describing a caught or stored exception without rethrowing it yourself: what Python prints for
+// `repr(exc)` and `str(exc)`, for the std::exception_ptr that Future::exception() and
+// ExceptHookArgs::exc_value hold. Each accepts a null pointer (Python's None) and never throws
+// anything but std::bad_alloc.
+
+/// The exception's type name: type_name() for a trident error ("queue.Empty"), the demangled C++
+/// name otherwise ("std::out_of_range", "int"), "NoneType" for a null pointer.
+std::string exception_type_name(const std::exception_ptr& error);
+/// Python's `str(exc)`: what() for a std::exception; for a thrown string or number, its value;
+/// "" for another type; "None" for a null pointer.
+std::string str(const std::exception_ptr& error);
+/// Python's `repr(exc)`: `ValueError('bad value')` — the type (a trident error by its Python
+/// `__name__`, without the module, as Python prints it: `Empty()`; any other type demangled:
+/// `std::out_of_range('vector')`) and the message quoted as Python quotes a str; `TypeName()`
+/// when the message is empty; a thrown string or number as `int(42)`; a thrown object of another
+/// type as `<Type object>`; "None" for a null pointer. `std::cout << trident::repr(f.exception())`.
+std::string repr(const std::exception_ptr& error);
 
 namespace threading {
 /// Python's `threading.BrokenBarrierError`: the barrier was reset or aborted while a thread waited.
