@@ -1,6 +1,9 @@
-// subprocess::Pipe — the parent's end of a pipe, non-blocking underneath, blocking through the core.
+// subprocess::Pipe — the parent's end of a pipe: a blocking fd (a child may be handed it), waited
+// on through the core.
+#include <limits.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,6 +23,8 @@ constexpr std::size_t kMinRoom = 4096;
 }  // namespace
 
 Redirect::Redirect(std::FILE* file) noexcept : value_(file != nullptr ? ::fileno(file) : -4), set_(true) {}
+
+Redirect::Redirect(const Pipe& pipe) : value_(pipe.fileno()), set_(true) {}
 
 Pipe::Pipe(Pipe&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -66,16 +71,22 @@ std::size_t Pipe::write(std::string_view data) {
   if (fd_ < 0) throw ValueError("Pipe::write(): I/O operation on closed pipe");
   std::size_t done = 0;
   platform::SigpipeGuard sigpipe;
+  const bool may_block = detail::kernel_may_block();
   while (done < data.size()) {
-    long n = platform::write_some(fd_, data.data() + done, data.size() - done);
-    if (n >= 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
+    std::size_t chunk = data.size() - done;
+    if (!may_block) {
+      // A hub must not sleep in write(): wait for room, then write no more than POLLOUT promises
+      // to take without blocking.
+      pollfd p{fd_, POLLOUT, 0};
+      detail::wait_fds(&p, 1, Deadline::forever());
+      chunk = std::min<std::size_t>(chunk, PIPE_BUF);
     }
-    if (n == -EPIPE) sigpipe.got_epipe();
-    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::write()");
-    pollfd p{fd_, POLLOUT, 0};
-    detail::wait_fds(&p, 1, Deadline::forever());
+    long n = platform::write_some(fd_, data.data() + done, chunk);
+    if (n < 0) {
+      if (n == -EPIPE) sigpipe.got_epipe();
+      raise_os_error(static_cast<int>(-n), "Pipe::write()");
+    }
+    done += static_cast<std::size_t>(n);
   }
   return done;
 }
@@ -125,16 +136,25 @@ long Pipe::read_into_buffer() {
   return n;
 }
 
-bool Pipe::fill() {
-  for (;;) {
-    if (eof_) return false;
+void Pipe::read_ready() {
+  // Only what FIONREAD reports: a writer that goes on writing (a grandchild) cannot keep us here.
+  long left = platform::bytes_readable(fd_);
+  while (left > 0) {
     long n = read_into_buffer();
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::read()");
+    if (n <= 0) return;
+    left -= n;
+  }
+}
+
+bool Pipe::fill() {
+  if (eof_) return false;
+  if (!detail::kernel_may_block()) {
     pollfd p{fd_, POLLIN, 0};
     detail::wait_fds(&p, 1, Deadline::forever());
   }
+  long n = read_into_buffer();
+  if (n < 0) raise_os_error(static_cast<int>(-n), "Pipe::read()");
+  return n > 0;
 }
 
 std::string Pipe::take(std::size_t n) {

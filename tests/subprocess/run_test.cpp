@@ -22,8 +22,8 @@ TEST_F(Run, ReturnsCompletedProcess) {
   sp::CompletedProcess cp = sp::run({"/bin/sh", "-c", "exit 4"});
   EXPECT_EQ(cp.args, (std::vector<std::string>{"/bin/sh", "-c", "exit 4"}));
   EXPECT_EQ(cp.returncode, 4);
-  EXPECT_EQ(cp.stdout, "");
-  EXPECT_EQ(cp.stderr, "");
+  EXPECT_EQ(cp.stdout, std::nullopt);  // not captured: Python's None
+  EXPECT_EQ(cp.stderr, std::nullopt);
 }
 
 // Python: test_capture_output — both streams captured.
@@ -58,7 +58,7 @@ TEST_F(Run, CheckReturncodeAndSignalMessage) {
     FAIL();
   } catch (const sp::CalledProcessError& e) {
     EXPECT_EQ(e.returncode, -SIGTERM);
-    EXPECT_NE(std::string(e.what()).find("died with signal 15"), std::string::npos) << e.what();
+    EXPECT_STREQ(e.what(), "Command '/bin/sh -c kill -TERM $$' died with <Signals.SIGTERM: 15>.");
   }
   EXPECT_NO_THROW(sp::run({"true"}).check_returncode());
 }

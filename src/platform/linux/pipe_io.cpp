@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -13,12 +14,6 @@
 namespace trident::platform {
 
 int make_pipe(int fds[2]) noexcept { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
-
-int set_nonblocking(int fd) noexcept {
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return -errno;
-  return fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -errno : 0;
-}
 
 int set_pipe_size(int fd, int size) noexcept {
   int r = fcntl(fd, F_SETPIPE_SZ, size);
@@ -52,6 +47,11 @@ long write_some(int fd, const char* buf, std::size_t n) noexcept {
     if (r >= 0) return r;
     if (errno != EINTR) return -errno;
   }
+}
+
+int bytes_readable(int fd) noexcept {
+  int n = 0;
+  return ioctl(fd, FIONREAD, &n) < 0 ? -errno : n;
 }
 
 void close_fd(int fd) noexcept {

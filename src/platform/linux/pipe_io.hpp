@@ -1,4 +1,7 @@
-// platform/linux/pipe_io.hpp — pipes and non-blocking reads and writes for subprocess.
+// platform/linux/pipe_io.hpp — pipes, reads and writes for subprocess.
+// The pipes stay blocking, as CPython's do: O_NONBLOCK lives in the open file description, which a
+// child handed the fd shares, and a child that does not expect it fails with EAGAIN. Callers poll
+// first and then read what is there, or write at most PIPE_BUF bytes after POLLOUT.
 // Like everything under platform/, these never throw: they return a count, 0, or -errno.
 #pragma once
 
@@ -8,17 +11,17 @@ namespace trident::platform {
 
 /// pipe2(O_CLOEXEC): fds[0] is the read end, fds[1] the write end. 0 or -errno.
 int make_pipe(int fds[2]) noexcept;
-/// Sets O_NONBLOCK on `fd` (one end only: the flag lives in the open file description).
-int set_nonblocking(int fd) noexcept;
 /// F_SETPIPE_SZ; returns the new capacity or -errno.
 int set_pipe_size(int fd, int size) noexcept;
 /// F_GETPIPE_SZ; the capacity or -errno.
 int get_pipe_size(int fd) noexcept;
 /// open("/dev/null", O_RDWR | O_CLOEXEC): the fd or -errno.
 int open_devnull() noexcept;
-/// One read()/write(), restarted after EINTR: the count or -errno (-EAGAIN when it would block).
+/// One read()/write(), restarted after EINTR: the count or -errno.
 long read_some(int fd, char* buf, std::size_t n) noexcept;
 long write_some(int fd, const char* buf, std::size_t n) noexcept;
+/// FIONREAD: how many bytes a read of the pipe `fd` would get now without blocking, or -errno.
+int bytes_readable(int fd) noexcept;
 /// close(); EINTR counts as closed (Linux always releases the fd).
 void close_fd(int fd) noexcept;
 /// madvise(MADV_POPULATE_WRITE) on the whole pages inside [p, p + n): faults them in with one
