@@ -178,9 +178,13 @@ class Pipe {
   Pipe(int fd, bool text) noexcept : fd_(fd), text_(text) {}
   // Reads what is available into the buffer (blocking until something or EOF); false at EOF.
   bool fill();
+  // After POLLOUT: writes as much of `data[0, n)` as fits without sleeping (see
+  // detail::nowait_writes). The count, -EAGAIN if nothing fitted after all, or -errno.
+  long write_ready(const char* data, std::size_t n);
   // Appends what one read() returns: the count read, 0 at end of file, or -errno. The fd is
-  // blocking, so it sleeps while the pipe is empty: poll first where that matters.
-  long read_into_buffer();
+  // blocking, so it sleeps while the pipe is empty (poll first where that matters) unless
+  // `nowait`, which returns -EAGAIN then (and always where the kernel has no RWF_NOWAIT).
+  long read_into_buffer(bool nowait = false);
   // Appends what the pipe holds now (FIONREAD), without waiting for more or for end of file.
   void read_ready();
   char* reserve(std::size_t n);

@@ -10,6 +10,7 @@
 #include "platform/linux/pipe_io.hpp"
 #include "subprocess/fd_wait.hpp"
 #include "subprocess/newlines.hpp"
+#include "subprocess/nowait.hpp"
 #include "trident/subprocess.hpp"
 
 namespace trident::subprocess {
@@ -21,6 +22,11 @@ constexpr std::size_t kMinRead = 64 * 1024;
 constexpr std::size_t kGrowStep = 1 << 20;
 constexpr std::size_t kMinRoom = 4096;
 }  // namespace
+
+std::atomic<bool>& detail::nowait_io() noexcept {
+  static std::atomic<bool> enabled{true};
+  return enabled;
+}
 
 Redirect::Redirect(std::FILE* file) noexcept : value_(file != nullptr ? ::fileno(file) : -4), set_(true) {}
 
@@ -73,15 +79,16 @@ std::size_t Pipe::write(std::string_view data) {
   platform::SigpipeGuard sigpipe;
   const bool may_block = detail::kernel_may_block();
   while (done < data.size()) {
-    std::size_t chunk = data.size() - done;
-    if (!may_block) {
-      // A hub must not sleep in write(): wait for room, then write no more than POLLOUT promises
-      // to take without blocking.
+    long n;
+    if (may_block) {
+      n = platform::write_some(fd_, data.data() + done, data.size() - done);
+    } else {
+      // A hub must not sleep in write(): wait for room, then write only what fits.
       pollfd p{fd_, POLLOUT, 0};
       detail::wait_fds(&p, 1, Deadline::forever());
-      chunk = std::min<std::size_t>(chunk, PIPE_BUF);
+      n = write_ready(data.data() + done, data.size() - done);
+      if (n == -EAGAIN) continue;
     }
-    long n = platform::write_some(fd_, data.data() + done, chunk);
     if (n < 0) {
       if (n == -EPIPE) sigpipe.got_epipe();
       raise_os_error(static_cast<int>(-n), "Pipe::write()");
@@ -89,6 +96,32 @@ std::size_t Pipe::write(std::string_view data) {
     done += static_cast<std::size_t>(n);
   }
   return done;
+}
+
+long Pipe::write_ready(const char* data, std::size_t n) {
+  if (detail::nowait_io().load(std::memory_order_relaxed)) {
+    // As many writes as the pipe takes without sleeping (the reader may drain it meanwhile).
+    std::size_t done = 0;
+    while (done < n) {
+      long w = platform::write_nowait(fd_, data + done, n - done);
+      if (w == -EOPNOTSUPP) {
+        detail::nowait_io().store(false, std::memory_order_relaxed);
+        break;
+      }
+      if (w < 0) return done > 0 ? static_cast<long>(done) : w;
+      done += static_cast<std::size_t>(w);
+    }
+    if (done == n) return static_cast<long>(done);
+    if (done > 0) return static_cast<long>(done);
+  }
+  // Without RWF_NOWAIT, one write of what POLLOUT promises: one free page of the pipe, so PIPE_BUF
+  // bytes (CPython's rule). An empty pipe has its whole capacity free, which keeps big writes big.
+  std::size_t chunk = PIPE_BUF;
+  if (n > PIPE_BUF && platform::bytes_readable(fd_) == 0) {
+    int capacity = platform::get_pipe_size(fd_);
+    if (capacity > PIPE_BUF) chunk = static_cast<std::size_t>(capacity);
+  }
+  return platform::write_some(fd_, data, std::min(chunk, n));
 }
 
 char* Pipe::reserve(std::size_t n) {
@@ -121,10 +154,15 @@ void Pipe::reserve_capacity(std::size_t n) {
   if (buf_.capacity() < end_ + n + kMinRead) buf_.reserve(end_ + n + kMinRead);
 }
 
-long Pipe::read_into_buffer() {
+long Pipe::read_into_buffer(bool nowait) {
+  if (nowait && !detail::nowait_io().load(std::memory_order_relaxed)) return -EAGAIN;
   char* dst = reserve(kMinRead);
   std::size_t room = buf_.size() - end_;
-  long n = platform::read_some(fd_, dst, room);
+  long n = nowait ? platform::read_nowait(fd_, dst, room) : platform::read_some(fd_, dst, room);
+  if (n == -EOPNOTSUPP) {
+    detail::nowait_io().store(false, std::memory_order_relaxed);
+    return -EAGAIN;
+  }
   if (n < 0) return n;
   if (n == 0) {
     eof_ = true;

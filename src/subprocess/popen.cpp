@@ -1,5 +1,4 @@
 // subprocess::Popen — starting the child, reaping it once, and the communicate loop.
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -326,6 +325,8 @@ Pipe& Popen::stdout() noexcept { return impl_->out; }
 Pipe& Popen::stderr() noexcept { return impl_->err; }
 
 namespace {
+// Reads per readiness report before polling again, so one busy stream cannot starve the others.
+constexpr int kReadsPerWake = 4;
 // communicate() input above this size gets pipes of kBigPipe bytes.
 constexpr std::size_t kBigTransfer = 1 << 20;
 constexpr int kBigPipe = 1 << 20;
@@ -373,8 +374,6 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communi
     // no memory).
     if (m.out) m.out.reserve_capacity(pending.size() - written);
   }
-  // How much one write may take at once when stdin's pipe is empty (see below).
-  const int in_capacity = m.in && pending.size() > PIPE_BUF ? platform::get_pipe_size(m.in.fd_) : 0;
 
   auto time_out = [&] {
     if (m.in) {
@@ -385,13 +384,16 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communi
     throw TimeoutExpired(m.args, *timeout, std::move(out), std::move(err));
   };
   // The pipes are blocking (a child may share them): after POLLIN one read() takes what is there
-  // without sleeping, and the next poll tells whether there is more.
+  // without sleeping; more reads before the next poll only where RWF_NOWAIT makes them safe.
   auto drain = [](Pipe& p) {
-    long n = p.read_into_buffer();
-    if (n == 0) {
-      p.close_fd();  // end of file: the data stays buffered for the result
-    } else if (n < 0) {
-      raise_os_error(static_cast<int>(-n), "Popen::communicate(): read()");
+    for (int i = 0; i < kReadsPerWake; ++i) {
+      long n = p.read_into_buffer(/*nowait=*/i > 0);
+      if (n == 0) {
+        p.close_fd();  // end of file: the data stays buffered for the result
+        return;
+      }
+      if (n == -EAGAIN) return;
+      if (n < 0) raise_os_error(static_cast<int>(-n), "Popen::communicate(): read()");
     }
   };
 
@@ -415,17 +417,13 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communi
     if (!detail::wait_fds(fds, n, deadline)) time_out();
 
     if (in_i >= 0 && fds[in_i].revents != 0) {
-      // POLLOUT promises room for PIPE_BUF bytes (one free page of the pipe), so a write of that
-      // much cannot block, as in CPython. An empty pipe has all of its capacity free: then one
-      // write may fill it, which keeps big inputs moving in big steps.
-      std::size_t chunk = PIPE_BUF;
-      if (in_capacity > PIPE_BUF && platform::bytes_readable(m.in.fd_) == 0) {
-        chunk = static_cast<std::size_t>(in_capacity);
-      }
-      chunk = std::min(chunk, pending.size() - written);
-      long w = platform::write_some(m.in.fd_, pending.data() + written, chunk);
+      // The fd is blocking: write only what fits now, so we never sleep in write() while the
+      // child waits for us to drain its output.
+      long w = m.in.write_ready(pending.data() + written, pending.size() - written);
       if (w >= 0) {
         written += static_cast<std::size_t>(w);
+      } else if (w == -EAGAIN) {
+        // Nothing fitted after all (the room POLLOUT saw went to another writer): poll again.
       } else if (w == -EPIPE) {
         sigpipe->got_epipe();
         written = pending.size();  // the child stopped reading: not an error, as in Python

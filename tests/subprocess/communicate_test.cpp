@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "subprocess/nowait.hpp"
 #include "subprocess/subprocess_fixture.hpp"
 #include "support/helpers.hpp"
 
@@ -56,6 +57,25 @@ TEST_F(Communicate, LargeInputRoundTripThroughCat) {
   EXPECT_TRUE(out == input) << "output differs; size " << out.value_or("").size();
   EXPECT_EQ(err, std::nullopt);  // stderr is not a pipe: Python's None
   EXPECT_EQ(p.returncode(), 0);
+}
+
+// Where the kernel has no RWF_NOWAIT for pipes, communicate() writes at most what POLLOUT
+// promises (PIPE_BUF, or the whole capacity of an empty pipe) on its blocking fd: the same round
+// trips still complete, both ways at once, and nothing is lost.
+TEST_F(Communicate, PortableWritePathWithoutRwfNowait) {
+  auto& nowait = sp::detail::nowait_io();
+  const bool saved = nowait.exchange(false);
+  std::string input(16 << 20, '\0');
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>('a' + i % 26);
+  for (std::size_t size : {std::size_t{1}, std::size_t{5000}, input.size()}) {
+    std::string in = input.substr(0, size);
+    sp::Popen p({"cat"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+    auto [out, err] = p.communicate(in, 60s);
+    EXPECT_TRUE(out == in) << "size " << size << ": got " << out.value_or("").size();
+    EXPECT_EQ(p.returncode(), 0);
+  }
+  EXPECT_FALSE(nowait.load());  // the portable path does not turn it back on
+  nowait.store(saved);
 }
 
 // Python: test_communicate_epipe — a child that exits without reading its input is not an error.

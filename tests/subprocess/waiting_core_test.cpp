@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "subprocess/fd_wait.hpp"
+#include "subprocess/nowait.hpp"
 #include "subprocess/subprocess_fixture.hpp"
 #include "support/helpers.hpp"
 #include "trident/detail/wait.hpp"
@@ -125,6 +126,20 @@ TEST_F(WaitingCore, PipeWriteParksThroughTheCurrentParker) {
   EXPECT_EQ(p.stdout().read(), "1000000\n");
   EXPECT_GT(parker.parks.load(), 0);
   EXPECT_EQ(p.wait(10s), 0);
+}
+
+// The same without RWF_NOWAIT: each POLLOUT is followed by at most what it promises.
+TEST_F(WaitingCore, PipeWriteThroughWatcherWithoutRwfNowait) {
+  auto& nowait = sp::detail::nowait_io();
+  const bool saved = nowait.exchange(false);
+  ParkerScope scope(&counting_parker());
+  sp::Popen p({"/bin/sh", "-c", "sleep 0.1; exec wc -c"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+  const std::string data(1000000, 'w');
+  EXPECT_EQ(p.stdin().write(data), data.size());
+  p.stdin().close();
+  EXPECT_EQ(p.stdout().read(), "1000000\n");
+  EXPECT_EQ(p.wait(10s), 0);
+  nowait.store(saved);
 }
 
 // A pipeline whose middle fd a child shares, waited on through the watcher: every byte arrives.

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +53,31 @@ long write_some(int fd, const char* buf, std::size_t n) noexcept {
 int bytes_readable(int fd) noexcept {
   int n = 0;
   return ioctl(fd, FIONREAD, &n) < 0 ? -errno : n;
+}
+
+long write_nowait(int fd, const char* buf, std::size_t n) noexcept {
+  iovec iov{const_cast<char*>(buf), n};
+  for (;;) {
+    // Offset -1: the current position, as write() (a pipe has none).
+    ssize_t r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    // Kernels without pwritev2 or without RWF_NOWAIT (or without it for pipes) say so in one of
+    // these ways.
+    if (errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) return -EOPNOTSUPP;
+    return -errno;
+  }
+}
+
+long read_nowait(int fd, char* buf, std::size_t n) noexcept {
+  iovec iov{buf, n};
+  for (;;) {
+    ssize_t r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) return -EOPNOTSUPP;
+    return -errno;
+  }
 }
 
 void close_fd(int fd) noexcept {
