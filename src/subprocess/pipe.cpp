@@ -111,8 +111,7 @@ long Pipe::write_ready(const char* data, std::size_t n) {
       if (w < 0) return done > 0 ? static_cast<long>(done) : w;
       done += static_cast<std::size_t>(w);
     }
-    if (done == n) return static_cast<long>(done);
-    if (done > 0) return static_cast<long>(done);
+    if (done > 0 || n == 0) return static_cast<long>(done);
   }
   // Without RWF_NOWAIT, one write of what POLLOUT promises: one free page of the pipe, so PIPE_BUF
   // bytes (CPython's rule). An empty pipe has its whole capacity free, which keeps big writes big.
