@@ -145,8 +145,8 @@ struct CompletedProcess {
 
 /// The parent's end of a pipe to a child (Python's `Popen.stdin`/`.stdout`/`.stderr` file
 /// objects). Reads and writes block (through the waiting core) until done. The fd is blocking, as
-/// in Python, so `fileno()` may be handed to another child (`Popen({"cat"}, {.stdin =
-/// p1.stdout().fileno()})`, a pipeline) and that child sees an ordinary pipe. A default-constructed
+/// in Python, so the pipe may be handed to another child (`Popen({"cat"}, {.stdin =
+/// p1.stdout()})`, a pipeline) and that child sees an ordinary pipe. A default-constructed
 /// or closed Pipe is Python's `None`/closed file: using it throws ValueError. Not thread-safe:
 /// one thread at a time, as with a Python file object shared without a lock.
 class Pipe {
@@ -179,7 +179,7 @@ class Pipe {
   // Reads what is available into the buffer (blocking until something or EOF); false at EOF.
   bool fill();
   // After POLLOUT: writes as much of `data[0, n)` as fits without sleeping (see
-  // detail::nowait_writes). The count, -EAGAIN if nothing fitted after all, or -errno.
+  // detail::nowait_io). The count, -EAGAIN if nothing fitted after all, or -errno.
   long write_ready(const char* data, std::size_t n);
   // Appends what one read() returns: the count read, 0 at end of file, or -errno. The fd is
   // blocking, so it sleeps while the pipe is empty (poll first where that matters) unless
@@ -237,11 +237,10 @@ class Popen {
   int wait(Timeout timeout = std::nullopt);
   /// Python's `communicate(input, timeout)`: writes `input` to stdin (then closes it) while reading
   /// stdout and stderr to end of file, then waits for the child; returns (stdout, stderr), each
-  /// std::nullopt (Python's None) when that stream is not a PIPE. Never
-  /// deadlocks however much the child writes. A child that closes its stdin early is not an
-  /// error. Throws TimeoutExpired (with the output so far) after `timeout`; the child keeps
-  /// running, nothing is lost, and a later call (typically after kill()) continues and returns all
-  /// output. Input on a later call is a ValueError. Input is ignored when stdin is not a pipe.
+  /// std::nullopt (Python's None) when that stream is not a PIPE. Never deadlocks however much the
+  /// child writes. A child that closes its stdin early is not an error. Throws TimeoutExpired (with the output so far)
+  /// after `timeout`; the child keeps running, nothing is lost, and a later call (typically after kill()) continues and
+  /// returns all output. Input on a later call is a ValueError. Input is ignored when stdin is not a pipe.
   std::pair<std::optional<std::string>, std::optional<std::string>> communicate(std::string_view input = {},
                                                                                 Timeout timeout = std::nullopt);
   /// Python's `send_signal(sig)`: does nothing once the child has been reaped.
