@@ -183,7 +183,7 @@ class Pipe {
   long write_ready(const char* data, std::size_t n);
   // Appends what one read() returns: the count read, 0 at end of file, or -errno. The fd is
   // blocking, so it sleeps while the pipe is empty (poll first where that matters) unless
-  // `nowait`, which returns -EAGAIN then (and always where the kernel has no RWF_NOWAIT).
+  // `nowait` (RWF_NOWAIT), which returns -EAGAIN then, or where the kernel cannot do that.
   long read_into_buffer(bool nowait = false);
   // Appends what the pipe holds now (FIONREAD), without waiting for more or for end of file.
   void read_ready();

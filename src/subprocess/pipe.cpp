@@ -185,13 +185,22 @@ void Pipe::read_ready() {
 
 bool Pipe::fill() {
   if (eof_) return false;
-  if (!detail::kernel_may_block()) {
-    pollfd p{fd_, POLLIN, 0};
-    detail::wait_fds(&p, 1, Deadline::forever());
+  const bool may_block = detail::kernel_may_block();
+  for (;;) {
+    long n;
+    if (may_block) {
+      n = read_into_buffer();
+    } else {
+      // A hub must not sleep in read(): wait for data, then take it with a read that cannot sleep
+      // even if another reader of a shared fd took it first (RWF_NOWAIT where there is one).
+      pollfd p{fd_, POLLIN, 0};
+      detail::wait_fds(&p, 1, Deadline::forever());
+      n = read_into_buffer(detail::nowait_io().load(std::memory_order_relaxed));
+      if (n == -EAGAIN) continue;
+    }
+    if (n < 0) raise_os_error(static_cast<int>(-n), "Pipe::read()");
+    return n > 0;
   }
-  long n = read_into_buffer();
-  if (n < 0) raise_os_error(static_cast<int>(-n), "Pipe::read()");
-  return n > 0;
 }
 
 std::string Pipe::take(std::size_t n) {

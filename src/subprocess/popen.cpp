@@ -10,6 +10,7 @@
 #include "platform/linux/pipe_io.hpp"
 #include "platform/linux/spawn.hpp"
 #include "subprocess/fd_wait.hpp"
+#include "subprocess/nowait.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/subprocess.hpp"
 
@@ -383,11 +384,13 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communi
     auto [out, err] = m.output_so_far();
     throw TimeoutExpired(m.args, *timeout, std::move(out), std::move(err));
   };
-  // The pipes are blocking (a child may share them): after POLLIN one read() takes what is there
-  // without sleeping; more reads before the next poll only where RWF_NOWAIT makes them safe.
+  // The pipes are blocking (a child may share them): with RWF_NOWAIT, read until the pipe is empty
+  // (a few times at most); without it, one read() after POLLIN, which takes what is there.
   auto drain = [](Pipe& p) {
     for (int i = 0; i < kReadsPerWake; ++i) {
-      long n = p.read_into_buffer(/*nowait=*/i > 0);
+      const bool nowait = detail::nowait_io().load(std::memory_order_relaxed);
+      if (i > 0 && !nowait) return;
+      long n = p.read_into_buffer(nowait);
       if (n == 0) {
         p.close_fd();  // end of file: the data stays buffered for the result
         return;
