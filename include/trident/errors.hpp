@@ -174,29 +174,32 @@ namespace subprocess {
 TRIDENT_ERROR_CLASS(SubprocessError, ::trident::detail::StdError<std::runtime_error>, "subprocess.SubprocessError");
 
 /// Python's `subprocess.CalledProcessError`: a checked child exited non-zero (or by a signal,
-/// then `returncode` is minus the signal number). `output`/`stderr` hold what was captured.
+/// then `returncode` is minus the signal number and the message names it as Python does:
+/// "Command '...' died with <Signals.SIGABRT: 6>."). `output`/`stderr` hold what was captured,
+/// std::nullopt (Python's None) for a stream that was not captured.
 class CalledProcessError : public SubprocessError {
  public:
-  CalledProcessError(int returncode, std::vector<std::string> cmd, std::string output = {},
-                     std::string stderr_output = {});
+  CalledProcessError(int returncode, std::vector<std::string> cmd, std::optional<std::string> output = std::nullopt,
+                     std::optional<std::string> stderr_output = std::nullopt);
   const char* type_name() const noexcept override { return "subprocess.CalledProcessError"; }
   int returncode;
   std::vector<std::string> cmd;
-  std::string output;  ///< Python's `output` (alias `stdout`).
-  std::string stderr;  ///< Python's `stderr`.
+  std::optional<std::string> output;  ///< Python's `output` (alias `stdout`).
+  std::optional<std::string> stderr;  ///< Python's `stderr`.
 };
 
 /// Python's `subprocess.TimeoutExpired`: a child outlived its timeout. The child is not killed by
-/// `Popen::wait`/`communicate`; `output`/`stderr` hold what was read so far.
+/// `Popen::wait`/`communicate`; `output`/`stderr` hold what was read so far from a captured
+/// stream, std::nullopt for a stream that was not captured (and after `Popen::wait`).
 class TimeoutExpired : public SubprocessError {
  public:
-  TimeoutExpired(std::vector<std::string> cmd, Seconds timeout, std::string output = {},
-                 std::string stderr_output = {});
+  TimeoutExpired(std::vector<std::string> cmd, Seconds timeout, std::optional<std::string> output = std::nullopt,
+                 std::optional<std::string> stderr_output = std::nullopt);
   const char* type_name() const noexcept override { return "subprocess.TimeoutExpired"; }
   std::vector<std::string> cmd;
   Seconds timeout;
-  std::string output;  ///< Python's `output` (alias `stdout`).
-  std::string stderr;  ///< Python's `stderr`.
+  std::optional<std::string> output;  ///< Python's `output` (alias `stdout`).
+  std::optional<std::string> stderr;  ///< Python's `stderr`.
 };
 }  // namespace subprocess
 

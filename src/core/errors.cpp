@@ -193,44 +193,6 @@ void raise_os_error(int error_number, const std::string& what, std::string filen
   }
 }
 
-namespace subprocess {
-
-namespace {
-std::string join_cmd(const std::vector<std::string>& cmd) {
-  std::string s;
-  for (const auto& a : cmd) {
-    if (!s.empty()) s += ' ';
-    s += a;
-  }
-  return s;
-}
-std::string called_message(int rc, const std::vector<std::string>& cmd) {
-  if (rc < 0) return "Command '" + join_cmd(cmd) + "' died with signal " + std::to_string(-rc) + ".";
-  return "Command '" + join_cmd(cmd) + "' returned non-zero exit status " + std::to_string(rc) + ".";
-}
-std::string timeout_message(const std::vector<std::string>& cmd, Seconds t) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", t.count());
-  return "Command '" + join_cmd(cmd) + "' timed out after " + buf + " seconds";
-}
-}  // namespace
-
-CalledProcessError::CalledProcessError(int rc, std::vector<std::string> c, std::string out, std::string err)
-    : SubprocessError(called_message(rc, c)),
-      returncode(rc),
-      cmd(std::move(c)),
-      output(std::move(out)),
-      stderr(std::move(err)) {}
-
-TimeoutExpired::TimeoutExpired(std::vector<std::string> c, Seconds t, std::string out, std::string err)
-    : SubprocessError(timeout_message(c, t)),
-      cmd(std::move(c)),
-      timeout(t),
-      output(std::move(out)),
-      stderr(std::move(err)) {}
-
-}  // namespace subprocess
-
 namespace detail {
 void assert_fail(const char* expr, const char* file, int line, const char* msg) noexcept {
   std::fprintf(stderr, "trident: internal assertion failed: %s (%s) at %s:%d\n", msg, expr, file, line);
