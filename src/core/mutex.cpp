@@ -1,3 +1,5 @@
+#include <sched.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -14,6 +16,12 @@ namespace {
 // 11 ns a pause takes on the machines we measure).
 constexpr int kSpinRounds = 14;
 constexpr int kMaxBackoff = 512;
+// From this poll on, each poll also yields the CPU: with more runnable threads than CPUs (a pool's
+// workers and its submitter on 2 CPUs) the holder may be preempted on this very CPU, and backing
+// off without yielding would keep it from finishing. Without competition sched_yield returns at
+// once (~0.2 us here), next to back-offs of 0.2-5.6 us by then. (Measured on tpe_tasks_per_s at
+// load 10: 3.0-3.2 M tasks/s with the yields, 1.2-1.5 without.)
+constexpr int kYieldFrom = 4;
 
 // Spinning only helps when the holder can run at the same time as the waiter.
 const bool kMayRunInParallel = platform::cpu_count() > 1;
@@ -37,7 +45,9 @@ bool Mutex::lock_slow(const Deadline& deadline) noexcept {
     for (int i = 0, backoff = 1; i < kSpinRounds; ++i) {
       for (int j = 0; j < backoff; ++j) cpu_relax();
       if ((state_.load(std::memory_order_relaxed) & kLocked) == 0 && try_lock()) return true;
+      if (!deadline.is_forever() && deadline.expired()) return false;  // acquire(timeout=0) tries once
       backoff = std::min(backoff * 2, kMaxBackoff);
+      if (i >= kYieldFrom) sched_yield();
     }
   }
   for (;;) {
