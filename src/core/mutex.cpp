@@ -1,5 +1,3 @@
-#include <sched.h>
-
 #include <algorithm>
 #include <mutex>
 
@@ -11,17 +9,22 @@ namespace trident::detail {
 
 namespace {
 
-// The spin before parking: kSpinRounds polls of the lock word, the pause between two polls
+// The spin before parking: up to kSpinRounds polls of the lock word, the pause between two polls
 // doubling from 1 up to kMaxBackoff pause instructions (about 3000 pauses in all, ~35 us at the
-// 11 ns a pause takes on the machines we measure).
+// 11 ns a pause takes on the machines we measure), and never longer than kMaxSpin (pauses are
+// 4x longer on some CPUs).
 constexpr int kSpinRounds = 14;
+// Adaptive, as the thread parker's spin: each thread's round count grows by one (about doubling
+// the spin) when a spin ends with the lock and shrinks by one when it ends in a park, between
+// kMinSpinRounds (~130 pauses, ~1.4 us) and kSpinRounds. A lock whose holder often cannot run
+// meanwhile (it waits for this very CPU on a loaded machine) is soon waited for by parking
+// (measured: condition_pingpong_us at load 6, 90 us with a fixed 14 rounds, XXX with this).
+constexpr int kMinSpinRounds = 7;
+thread_local int tl_spin_rounds = kSpinRounds;
 constexpr int kMaxBackoff = 512;
-// From this poll on, each poll also yields the CPU: with more runnable threads than CPUs (a pool's
-// workers and its submitter on 2 CPUs) the holder may be preempted on this very CPU, and backing
-// off without yielding would keep it from finishing. Without competition sched_yield returns at
-// once (~0.2 us here), next to back-offs of 0.2-5.6 us by then. (Measured on tpe_tasks_per_s at
-// load 10: 3.0-3.2 M tasks/s with the yields, 1.2-1.5 without.)
-constexpr int kYieldFrom = 4;
+constexpr auto kMaxSpin = std::chrono::microseconds(40);
+// The clock is read from this poll on, when the back-off is long enough that a read is noise.
+constexpr int kTimedFrom = 4;
 
 // Spinning only helps when the holder can run at the same time as the waiter.
 const bool kMayRunInParallel = platform::cpu_count() > 1;
@@ -40,15 +43,23 @@ bool Mutex::lock_slow(const Deadline& deadline) noexcept {
   // into taking turns per item, 2 M/s; polling with plain loads for longer without backing off,
   // 1.8-3.4 M/s; this back-off, 16-18 M/s in every run (docs/core.md). Backing off lets the
   // holder lock and unlock many times with the line in its own cache, so the two sides take the
-  // lock in runs instead of alternating on every operation.
+  // lock in runs instead of alternating on every operation. No sched_yield in the back-off: on a
+  // loaded machine a yield sends the waiter behind every runnable thread for a time slice (see the
+  // thread parker); a holder preempted for longer than the spin is waited for by parking.
   if (kMayRunInParallel) {
-    for (int i = 0, backoff = 1; i < kSpinRounds; ++i) {
+    Clock::time_point start;
+    for (int i = 0, backoff = 1; i < tl_spin_rounds; ++i) {
       for (int j = 0; j < backoff; ++j) cpu_relax();
-      if ((state_.load(std::memory_order_relaxed) & kLocked) == 0 && try_lock()) return true;
-      if (!deadline.is_forever() && deadline.expired()) return false;  // acquire(timeout=0) tries once
+      if ((state_.load(std::memory_order_relaxed) & kLocked) == 0 && try_lock()) {
+        tl_spin_rounds = std::min(tl_spin_rounds + 1, kSpinRounds);
+        return true;
+      }
       backoff = std::min(backoff * 2, kMaxBackoff);
-      if (i >= kYieldFrom) sched_yield();
+      if (i == kTimedFrom) start = Clock::now();
+      if (i > kTimedFrom && Clock::now() - start > kMaxSpin) break;
+      if (!deadline.is_forever() && deadline.expired()) return false;  // acquire(timeout=0) tries once
     }
+    tl_spin_rounds = std::max(tl_spin_rounds - 1, kMinSpinRounds);
   }
   for (;;) {
     if (deadline.expired()) return try_lock();
