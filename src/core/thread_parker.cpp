@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "core/cpu_relax.hpp"
+#include "core/spin_policy.hpp"
 #include "platform/linux/futex.hpp"
 #include "trident/detail/wait.hpp"
 
@@ -25,8 +26,15 @@ constexpr nanoseconds kDescheduled{20'000};
 
 // Spinning only helps when the notifier can run at the same time as the waiter.
 const bool kMayRunInParallel = platform::cpu_count() > 1;
+// Compared with the runnable threads of the whole machine, so every CPU counts, not only ours.
+const long kOnlineCpus = platform::online_cpu_count();
 
 thread_local nanoseconds tl_spin_budget = kInitialSpin;
+
+// How often spinning_pays() looks at /proc/loadavg again (a read costs a few microseconds).
+constexpr nanoseconds kCrowdCheckEvery{20'000'000};
+std::atomic<Clock::rep> g_next_crowd_check{0};
+std::atomic<bool> g_crowded{false};
 
 class ThreadParker final : public Parker {
  public:
@@ -51,8 +59,9 @@ class ThreadParker final : public Parker {
 
  private:
   static bool spin(Waiter& w, const Deadline& deadline) noexcept {
-    if (!kMayRunInParallel || !w.spin) return false;
+    if (!w.spin) return false;
     const auto start = Clock::now();
+    if (!spinning_pays(start)) return false;
     auto limit = start + tl_spin_budget;
     if (!deadline.is_forever() && deadline.when() < limit) limit = deadline.when();
     auto last = start;
@@ -87,6 +96,20 @@ class ThreadParker final : public Parker {
 thread_local Parker* tl_parker = nullptr;
 
 }  // namespace
+
+bool spinning_pays(Clock::time_point now) noexcept {
+  if (!kMayRunInParallel) return false;
+  const Clock::rep t = now.time_since_epoch().count();
+  Clock::rep next = g_next_crowd_check.load(std::memory_order_relaxed);
+  // One thread at a time samples; the others use the last answer.
+  if (t >= next &&
+      g_next_crowd_check.compare_exchange_strong(
+          next, t + std::chrono::duration_cast<Clock::duration>(kCrowdCheckEvery).count(), std::memory_order_relaxed)) {
+    const int running = platform::runnable_threads();
+    g_crowded.store(running > kOnlineCpus, std::memory_order_relaxed);
+  }
+  return !g_crowded.load(std::memory_order_relaxed);
+}
 
 Parker& thread_parker() noexcept {
   // Never destroyed: threads outliving static destruction may still park.
