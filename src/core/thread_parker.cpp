@@ -4,7 +4,8 @@
 // measure, while the typical hand-off in a ping-pong (queue, condition) arrives within one or two.
 // Why adaptive: a thread whose waits are long (join of a slow task) wastes a core spinning, so
 // each thread keeps a budget that doubles when a spin is rewarded and halves when it is not.
-// Why it stops when descheduled: see spin().
+// Why it stops when descheduled, and does not start on a crowded machine: see spin() and
+// core/spin_policy.hpp.
 #include <algorithm>
 #include <cerrno>
 
