@@ -275,8 +275,13 @@ def main(argv):
         return 2
     if opts.list:
         for module, _, metrics in programs:
-            cpython = ["cpython"] if os.path.exists(os.path.join(PEERS_DIR, f"{module}_bench.py")) else []
+            script = os.path.join(PEERS_DIR, f"{module}_bench.py")
+            in_cpython = set()
+            if os.path.exists(script):
+                out = subprocess.run([PYTHON, script, "--list"], capture_output=True, text=True, timeout=60)
+                in_cpython = set(out.stdout.split())
             for name, impls in metrics.items():
+                cpython = ["cpython"] if name in in_cpython else []
                 print(name, " ".join(cpython + [i for i in impls if i != "trident"]))
         return 0
 
