@@ -184,7 +184,8 @@ void join_non_daemon_threads() {
       flush_standard_streams();
       flushed = true;
     }
-    wait_for->done.wait_until(Deadline::forever());
+    // Reaps it too: its handle may outlive exit() (std::exit does not unwind), so nobody else would.
+    join_forever(wait_for);
     wait_for->unref();
   }
 }
