@@ -86,7 +86,7 @@ void delete_impl(Impl* g) noexcept {
   if (parent) unref(parent);
 }
 
-[[noreturn]] void trampoline(bctx::transfer_t t) noexcept;
+[[noreturn]] __attribute__((no_sanitize_thread)) void trampoline(bctx::transfer_t t) noexcept;
 
 // Stores where the greenlet that switched to us resumes, and frees its stack if it finished.
 // Runs first thing after every jump, on the receiver's stack.
@@ -126,7 +126,12 @@ void start(ThreadState* ts, Impl* g) {
   g->ctx = bctx::make_fcontext(g->stack.top, g->stack.size, &trampoline);
   g->asan_bottom = g->stack.bottom();
   g->asan_size = g->stack.size;
-  g->tsan_fiber = sanitizer::create_fiber();
+  if (TRIDENT_GREENLET_TSAN && !ts->tsan_fibers.empty()) {
+    g->tsan_fiber = ts->tsan_fibers.back();
+    ts->tsan_fibers.pop_back();
+  } else {
+    g->tsan_fiber = sanitizer::create_fiber();
+  }
   g->state.store(Impl::kActive, std::memory_order_release);
   link(ts, g);
 }
@@ -224,12 +229,15 @@ void teardown(ThreadState* ts) noexcept {
   m->tsan_fiber = nullptr;  // the thread's own fiber, not ours to destroy
   tls_state = nullptr;
   unref(m);
+  for (void* f : ts->tsan_fibers) sanitizer::destroy_fiber(f);
   drain_stack_pool();
   release_overflow_reporting();
   delete ts;
 }
 
-[[noreturn]] void trampoline(bctx::transfer_t t) noexcept {
+// Not instrumented by TSan: it never returns, so its entry in the fiber's shadow call stack would
+// never be popped, and fibers are reused.
+[[noreturn]] __attribute__((no_sanitize_thread)) void trampoline(bctx::transfer_t t) noexcept {
   ThreadState* ts = tls_state;
   Impl* self = ts->current;
   self->asan_fake_stack = nullptr;
@@ -337,7 +345,13 @@ void after_switch() noexcept {
   Impl* o = std::exchange(ts->origin, nullptr);
   if (o) {
     if (o->state.load(std::memory_order_relaxed) == Impl::kDead) {
-      sanitizer::destroy_fiber(std::exchange(o->tsan_fiber, nullptr));
+      if (void* f = std::exchange(o->tsan_fiber, nullptr)) {
+        try {
+          ts->tsan_fibers.push_back(f);
+        } catch (...) {
+          sanitizer::destroy_fiber(f);
+        }
+      }
       o->result = Values{};
       o->error = nullptr;
       o->final = Transfer{};

@@ -98,6 +98,8 @@ class ThreadState {
   // Greenlets whose last handle was dropped in another thread; guarded by the global mutex.
   std::vector<Impl*> deleteme;
   std::atomic<bool> pending{false};  // deleteme is not empty
+  // TSan fibers of finished greenlets, for reuse: creating one costs TSan about half a millisecond.
+  std::vector<void*> tsan_fibers;
 };
 
 }  // namespace trident::greenlet::detail
