@@ -47,6 +47,10 @@
 #include <typeinfo>
 #include <utility>
 
+#include <atomic>
+#include <boost/context/detail/fcontext.hpp>
+#include <cstdint>
+
 #include "trident/errors.hpp"
 
 namespace trident::greenlet {
@@ -69,7 +73,48 @@ inline constexpr std::size_t kDefaultStackSize = 256 * 1024;
 
 namespace detail {
 
-class Impl;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizers need every switch annotated: always take the library's switch.
+#define TRIDENT_GREENLET_INLINE_SWITCH 0
+#else
+#define TRIDENT_GREENLET_INLINE_SWITCH 1
+#endif
+
+// The C++ runtime's per-thread exception state (Itanium C++ ABI __cxa_eh_globals): the chain of
+// caught exceptions and the uncaught count. Each greenlet keeps its own copy, swapped on switch,
+// so `throw;`, std::current_exception and std::uncaught_exceptions see that greenlet's exceptions.
+struct EhGlobals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+// The part of a greenlet's record that the inline switch touches (the rest is private to the
+// library). Owned by its handles through `refs`; the owning thread alone writes the other fields.
+class Impl {
+ public:
+  // Values of `state` (written by the owning thread, read by any):
+  static constexpr int kNew = 0;     // not started
+  static constexpr int kActive = 1;  // started, not finished (running or suspended)
+  static constexpr int kDead = 2;    // finished, or killed before starting
+  std::atomic<int> refs{1};
+  std::atomic<int> state{kNew};
+  std::uint64_t owner_id = 0;  // the owning thread's ThreadHot::id
+  void* ctx = nullptr;         // where it resumes, while suspended (a Boost.Context fcontext)
+  EhGlobals eh;
+  bool orphaned = false;  // lost its last handle while running; reaped when it switches away
+};
+
+// The part of a thread's greenlet state that the inline switch touches.
+struct ThreadHot {
+  std::uint64_t id = 0;
+  Impl* current = nullptr;           // not counted: a running greenlet is alive by construction
+  Impl* origin = nullptr;            // the greenlet that switched to `current`, until after_switch()
+  EhGlobals* eh = nullptr;           // this thread's __cxa_eh_globals
+  std::atomic<bool> pending{false};  // greenlets queued by other threads to be killed here
+};
+
+// The calling thread's state; null until it first uses a greenlet.
+extern constinit thread_local ThreadHot* tls_thread __attribute__((tls_model("initial-exec")));
 
 // What one switch carries from the sender (on its stack, alive until the receiver has taken it)
 // to the receiver. `values[i]` points at a value of type `*types[i]`; the receiver moves from it.
@@ -85,12 +130,67 @@ struct Transfer {
 [[noreturn]] void throw_type_mismatch(const char* api, const Transfer& t, const std::type_info* const* want,
                                       std::size_t n);
 
-// Switches from the current greenlet to `target` carrying `out`; returns what the switch back
-// carries. The caller must call after_switch() once it has taken the values (see Receive).
-const Transfer& switch_to(Impl* target, const Transfer& out, const char* api);
+// Where a switch came back from, and what it carries.
+struct Resumed {
+  void* from;
+  const Transfer* transfer;
+};
+// Switches from the current greenlet to `target` carrying `out`; returns when something switches
+// back. The caller passes the result to arrive() at once, takes the values, then calls
+// after_switch() (see greenlet::receive).
+Resumed switch_to(Impl* target, const Transfer& out, const char* api);
+// Completes the jump on the receiving side (the cases arrive() does not inline).
+void arrive_slow(Resumed r) noexcept;
+void after_switch_slow() noexcept;
+
+// switch_to, with the common case — resuming a suspended greenlet of this thread — inline, so that
+// jump_fcontext is called straight from the user's frame: a switch made from inside one more
+// function call costs several times more, the CPU mispredicting returns across the stack change.
+[[gnu::always_inline]] inline Resumed switch_inline(Impl* target, const Transfer& out, const char* api) {
+#if TRIDENT_GREENLET_INLINE_SWITCH
+  ThreadHot* ts = tls_thread;
+  if (ts && target->owner_id == ts->id && target != ts->current && !out.error &&
+      target->state.load(std::memory_order_relaxed) == Impl::kActive) [[likely]] {
+    Impl* from = ts->current;
+    from->eh = *ts->eh;
+    ts->current = target;
+    ts->origin = from;
+    boost::context::detail::transfer_t back =
+        boost::context::detail::jump_fcontext(std::exchange(target->ctx, nullptr), const_cast<Transfer*>(&out));
+    return Resumed{back.fctx, static_cast<const Transfer*>(back.data)};
+  }
+#endif
+  return switch_to(target, out, api);
+}
+
+// Completes the jump on the receiving side; returns what the switch carried.
+[[gnu::always_inline]] inline const Transfer& arrive(Resumed r) noexcept {
+  if (r.from) {
+#if TRIDENT_GREENLET_INLINE_SWITCH
+    ThreadHot* ts = tls_thread;
+    Impl* o = ts->origin;
+    if (o->state.load(std::memory_order_relaxed) != Impl::kDead) [[likely]] {
+      o->ctx = r.from;
+      *ts->eh = ts->current->eh;
+      return *r.transfer;
+    }
+#endif
+    arrive_slow(r);
+  }
+  return *r.transfer;
+}
 // Completes a switch once the receiver has taken its values: reaps a greenlet that finished or
 // lost its last handle while running, and kills greenlets queued by other threads.
-void after_switch() noexcept;
+[[gnu::always_inline]] inline void after_switch() noexcept {
+  ThreadHot* ts = tls_thread;
+  Impl* o = ts->origin;
+  if ((o && (o->orphaned || o->state.load(std::memory_order_relaxed) == Impl::kDead)) ||
+      ts->pending.load(std::memory_order_relaxed)) [[unlikely]] {
+    after_switch_slow();
+    return;
+  }
+  ts->origin = nullptr;
+}
 
 // The type-erased callable a greenlet runs.
 class RunBase {
@@ -101,14 +201,14 @@ class RunBase {
 };
 
 Impl* create(const Options& options, std::unique_ptr<RunBase> run, Impl* parent);
-void ref(Impl* g) noexcept;
+inline void ref(Impl* g) noexcept { g->refs.fetch_add(1, std::memory_order_relaxed); }
 void unref(Impl* g) noexcept;
 Impl* current();  // not reference-counted
 void set_run(Impl* g, std::unique_ptr<RunBase> run);
 Impl* parent_of(Impl* g) noexcept;
 void set_parent(Impl* g, Impl* parent);
-bool is_dead(Impl* g) noexcept;
-bool is_active(Impl* g) noexcept;
+inline bool is_dead(Impl* g) noexcept { return g->state.load(std::memory_order_acquire) == Impl::kDead; }
+inline bool is_active(Impl* g) noexcept { return g->state.load(std::memory_order_acquire) == Impl::kActive; }
 
 template <class T>
 inline constexpr bool is_tuple_v = false;
@@ -365,12 +465,14 @@ class greenlet {
   /// Throws greenlet::error when this greenlet belongs to another thread, and whatever exception
   /// a greenlet raises into the caller (a child's escaping exception, or throw_).
   template <class R = Values, class... A>
-  R switch_(A&&... args) {
+  [[gnu::always_inline]] R switch_(A&&... args) {
     if constexpr (sizeof...(A) == 0) {
-      return receive<R>(detail::switch_to(impl_, detail::Transfer{}, "greenlet::switch_()"), "greenlet::switch_()");
+      return receive<R>(detail::arrive(detail::switch_inline(impl_, detail::Transfer{}, "greenlet::switch_()")),
+                        "greenlet::switch_()");
     } else {
       detail::Pack<std::decay_t<A>...> pack(std::forward<A>(args)...);
-      return receive<R>(detail::switch_to(impl_, pack.transfer, "greenlet::switch_()"), "greenlet::switch_()");
+      return receive<R>(detail::arrive(detail::switch_inline(impl_, pack.transfer, "greenlet::switch_()")),
+                        "greenlet::switch_()");
     }
   }
   /// Python's `g.throw(exc)`: switches to this greenlet and raises `exc` at its switch point (a
@@ -381,7 +483,7 @@ class greenlet {
     if constexpr (std::is_same_v<std::decay_t<E>, std::exception_ptr>) {
       detail::Transfer t;
       t.error = std::forward<E>(exc);
-      return receive<R>(detail::switch_to(impl_, t, "greenlet::throw_()"), "greenlet::throw_()");
+      return receive<R>(detail::arrive(detail::switch_inline(impl_, t, "greenlet::throw_()")), "greenlet::throw_()");
     } else {
       return throw_<R>(std::make_exception_ptr(std::forward<E>(exc)));
     }
@@ -428,7 +530,7 @@ class greenlet {
       : impl_(detail::create(options, std::move(run), parent)) {}
 
   template <class R>
-  static R receive(const detail::Transfer& t, const char* api) {
+  [[gnu::always_inline]] static R receive(const detail::Transfer& t, const char* api) {
     struct Done {
       ~Done() { detail::after_switch(); }
     } done;

@@ -191,6 +191,8 @@ void release_stack(const Stack& s) noexcept {
   Pool* p = tls_pool;
   if (p) {
     Bucket& b = p->bucket(s.size, s.guarded);
+    // Slab stacks are never unmapped; past the pool's size their pages go back to the kernel.
+    if (!s.guarded && b.free.size() >= kPoolPerSize) ::madvise(s.bottom(), s.size, MADV_DONTNEED);
     if (!s.guarded || b.free.size() < kPoolPerSize) {
       try {
         b.free.push_back(s.top);
