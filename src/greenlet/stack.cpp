@@ -64,7 +64,9 @@ void* map_guarded(std::size_t size) {
   void* base = ::mmap(nullptr, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) return nullptr;
   if (::mprotect(base, page, PROT_NONE) != 0) {
+    int saved = errno;  // the caller tells "out of mappings" (ENOMEM) from other failures
     ::munmap(base, size + page);
+    errno = saved;
     return nullptr;
   }
   return static_cast<char*>(base) + page + size;
