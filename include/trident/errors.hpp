@@ -169,6 +169,19 @@ TRIDENT_ERROR_CLASS(BrokenThreadPool, BrokenExecutor, "concurrent.futures.thread
 TRIDENT_ERROR_CLASS(BrokenProcessPool, BrokenExecutor, "concurrent.futures.process.BrokenProcessPool");
 }  // namespace futures
 
+namespace greenlet {
+/// Python's `greenlet.error`: misuse of a greenlet, e.g. switching to one of another thread.
+TRIDENT_ERROR_CLASS(error, ::trident::detail::StdError<std::runtime_error>, "greenlet.error");
+/// Python's `greenlet.GreenletExit`, thrown into a suspended greenlet whose last handle is dropped.
+/// Like Python's (a BaseException), it derives from neither std::exception nor trident::Exception,
+/// so `catch (const std::exception&)` in the greenlet does not swallow it; `catch (...)` does.
+class GreenletExit {
+ public:
+  const char* what() const noexcept { return "GreenletExit"; }
+  const char* type_name() const noexcept { return "greenlet.GreenletExit"; }
+};
+}  // namespace greenlet
+
 namespace subprocess {
 /// Python's `subprocess.SubprocessError`: the base of this module's own errors.
 TRIDENT_ERROR_CLASS(SubprocessError, ::trident::detail::StdError<std::runtime_error>, "subprocess.SubprocessError");

@@ -109,6 +109,16 @@ def check_json(trident, xmllint):
                "futures: as_completed gave every future once")
         expect(fu["first_result_as_completed_seconds"] <= fu["first_result_in_order_seconds"] + 0.05,
                "futures: as_completed's first result came no later than submit order's")
+        # switching (when the greenlet module is built): note 002's order, and timings that are real.
+        if "switching" in f:
+            sw = f["switching"]
+            expect(sw["printed"] == "12 56 777 34 68" and sw["ordering_ok"] is True,
+                   f"switching: note 002 printed {sw['printed']!r}")
+            expect(sw["switches"] == 1000000 and sw["switch_ns"] > 0, "switching: a million switches timed")
+            if sw["cpython_measured"]:
+                expect(sw["cpython_switch_ns"] > 0 and
+                       abs(sw["speedup_vs_cpython"] - sw["cpython_switch_ns"] / sw["switch_ns"]) < 1e-6,
+                       "switching: speedup against CPython's greenlet")
         # The chart: well-formed XML, one panel per timing lesson.
         expect(os.path.getsize(svg) > 0, "svg written")
         if xmllint:

@@ -1,5 +1,6 @@
 // A user's program built against the installed trident (find_package and pkg-config).
 #include <trident/futures.hpp>
+#include <trident/greenlet.hpp>
 #include <trident/queue.hpp>
 #include <trident/threading.hpp>
 
@@ -16,6 +17,9 @@ int main() {
   producer.join();
   trident::futures::ThreadPoolExecutor pool(2);
   auto f = pool.submit([](int x) { return x * 2; }, sum);
-  std::cout << "consumer: " << f.result() << "\n";
-  return f.result() == 110 ? 0 : 1;
+  // And through a greenlet: switching stacks needs Boost.Context, found through trident's package.
+  trident::greenlet::greenlet echo([](int x) { return x; });
+  int result = echo.switch_<int>(f.result());
+  std::cout << "consumer: " << result << "\n";
+  return result == 110 ? 0 : 1;
 }
