@@ -121,6 +121,14 @@ TRIDENT_ERROR_CLASS(Full, ::trident::detail::StdError<std::runtime_error>, "queu
 TRIDENT_ERROR_CLASS(ShutDown, ::trident::detail::StdError<std::runtime_error>, "queue.ShutDown");
 }  // namespace queue
 
+namespace pickle {
+/// Python's `pickle.PickleError`: the base of the pickle module's errors.
+TRIDENT_ERROR_CLASS(PickleError, ::trident::detail::StdError<std::runtime_error>, "pickle.PickleError");
+/// Python's `pickle.UnpicklingError`: `loads` got bytes that are not a whole frame of the
+/// requested type (truncated, corrupt, oversized, trailing bytes, another type).
+TRIDENT_ERROR_CLASS(UnpicklingError, PickleError, "pickle.UnpicklingError");
+}  // namespace pickle
+
 namespace futures {
 /// Python's `concurrent.futures.CancelledError`: the result of a cancelled future was asked for.
 TRIDENT_ERROR_CLASS(CancelledError, ::trident::detail::StdError<std::runtime_error>,
