@@ -12,7 +12,8 @@
 // member or free function — cereal's way, see its documentation. A type that cannot be pickled is
 // a compile-time error (cereal's static_assert), so Python's `PicklingError` has no use here.
 // (A multimap's elements with equal keys may come back in another relative order: cereal
-// reinserts them with a hint.)
+// reinserts them with a hint. An enum loads any value of its underlying type: a type that must
+// reject values it does not name validates them in its own `load`.)
 //
 // The frame (docs/multiprocessing.md has the details): an 11-byte header — magic 0x8A 0x54,
 // format version 1, and a 64-bit fingerprint of the C++ type — then cereal's binary encoding in
