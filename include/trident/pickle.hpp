@@ -53,6 +53,7 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -200,7 +201,15 @@ void CEREAL_LOAD_FUNCTION_NAME(InputArchive& ar, cereal::BinaryData<T>& bd) {
 
 template <class T>
 std::uint64_t type_fingerprint() noexcept {
-  static const std::uint64_t h = detail::fnv1a(typeid(T).name());
+  // A cache without an initialization guard (a constant-initialized atomic): a guarded static
+  // being initialized by another thread at a fork would block the child forever. Two threads may
+  // both compute it the first time; they store the same value.
+  static constinit std::atomic<std::uint64_t> cache{0};
+  std::uint64_t h = cache.load(std::memory_order_relaxed);
+  if (h == 0) {
+    h = detail::fnv1a(typeid(T).name());
+    cache.store(h, std::memory_order_relaxed);
+  }
   return h;
 }
 

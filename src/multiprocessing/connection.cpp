@@ -121,7 +121,9 @@ void after_fork_in_child() noexcept {
   }
 }
 
-[[maybe_unused]] const bool g_fork_handler = (pthread_atfork(nullptr, nullptr, &after_fork_in_child), true);
+// registry() is built here, at load time, so no thread is ever inside its initialization at a fork.
+[[maybe_unused]] const bool g_fork_handler =
+    ((void)registry(), pthread_atfork(nullptr, nullptr, &after_fork_in_child), true);
 
 }  // namespace
 

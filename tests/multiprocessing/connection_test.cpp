@@ -366,6 +366,34 @@ TEST(Connection, UsableInChildWhileAParentThreadWasInsideACall) {
   EXPECT_FALSE(b.poll());
 }
 
+// Python's `with conn:` / __del__: the fd is closed when the last copy of a Connection goes.
+TEST(Connection, LastCopyClosesTheFd) {
+  int fd = -1;
+  {
+    auto [a, b] = mp::Pipe();
+    fd = a.fileno();
+    Connection copy = a;
+    EXPECT_NE(fcntl(fd, F_GETFD), -1);
+  }
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+}
+
+// Closing a connection in a forked child closes the child's copy only (TestConnection's
+// test_spawn_close theme): the parent's ends still carry messages.
+TEST(Connection, CloseInChildLeavesTheParentsCopyOpen) {
+  auto [a, b] = mp::Pipe();
+  const int pid = start_child([&] {
+    a.close();
+    b.close();
+    CHILD_CHECK(a.closed() && b.closed());
+    return 0;
+  });
+  EXPECT_EQ(join_child(pid), 0);
+  EXPECT_FALSE(a.closed());
+  a.send(std::string("still open"));
+  EXPECT_EQ(b.recv<std::string>(), "still open");
+}
+
 // A corrupt frame header (bytes written to the fd by something else) is an OSError that closes
 // the connection instead of reading a garbage length.
 TEST(Connection, CorruptFrameHeaderClosesTheConnection) {
