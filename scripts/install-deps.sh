@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config          # build
   libgtest-dev libgmock-dev                 # tests
+  libcereal-dev                             # trident::pickle (what crosses processes)
   libbenchmark-dev libasio-dev python3      # benchmarks and their peers (asio, CPython)
   libboost-context1.81-dev                  # greenlet stack switching (Boost.Context)
   python3-greenlet                          # the greenlet benchmark's CPython peer

@@ -154,6 +154,27 @@ TRIDENT_ERROR_CLASS(Full, ::trident::detail::StdError<std::runtime_error>, "queu
 TRIDENT_ERROR_CLASS(ShutDown, ::trident::detail::StdError<std::runtime_error>, "queue.ShutDown");
 }  // namespace queue
 
+namespace pickle {
+/// Python's `pickle.PickleError`: the base of the pickle module's errors.
+TRIDENT_ERROR_CLASS(PickleError, ::trident::detail::StdError<std::runtime_error>, "pickle.PickleError");
+/// Python's `pickle.UnpicklingError`: `loads` got bytes that are not a whole frame of the
+/// requested type (truncated, corrupt, oversized, trailing bytes, another type).
+TRIDENT_ERROR_CLASS(UnpicklingError, PickleError, "pickle.UnpicklingError");
+}  // namespace pickle
+
+namespace multiprocessing {
+/// Python's `multiprocessing.ProcessError`: the base of multiprocessing's own errors.
+TRIDENT_ERROR_CLASS(ProcessError, ::trident::detail::StdError<std::runtime_error>, "multiprocessing.ProcessError");
+/// Python's `multiprocessing.BufferTooShort`: `recv_bytes_into` got a message longer than the
+/// buffer; the whole message is in `message` (Python's `e.args[0]`) and the connection stays usable.
+class BufferTooShort : public ProcessError {
+ public:
+  BufferTooShort(const std::string& what, std::string msg) : ProcessError(what), message(std::move(msg)) {}
+  const char* type_name() const noexcept override { return "multiprocessing.BufferTooShort"; }
+  std::string message;
+};
+}  // namespace multiprocessing
+
 namespace futures {
 /// Python's `concurrent.futures.CancelledError`: the result of a cancelled future was asked for.
 TRIDENT_ERROR_CLASS(CancelledError, ::trident::detail::StdError<std::runtime_error>,

@@ -198,6 +198,8 @@ void ensure_exit_handler() {
   (void)registered;
 }
 
+void become_main_after_fork() noexcept;
+
 // In a forked child only the forking thread exists (Python's _after_fork): the others leave the
 // registry and count as finished, so exit does not wait for them and joining them returns.
 void after_fork_in_child() noexcept {
@@ -217,6 +219,7 @@ void after_fork_in_child() noexcept {
     }
     c = next;
   }
+  become_main_after_fork();
 }
 
 [[maybe_unused]] const bool g_fork_handler = (pthread_atfork(nullptr, nullptr, &after_fork_in_child), true);
@@ -237,7 +240,12 @@ ThreadCore* new_foreign_core(std::string name, bool daemon, bool dummy) {
   return c;
 }
 
+// The child's main thread after a fork (become_main_after_fork); null until this process forked.
+// Written only in a just-forked child, while it has a single thread.
+ThreadCore* g_forked_main = nullptr;
+
 ThreadCore* main_core() {
+  if (g_forked_main != nullptr) return g_forked_main;
   // Made on the initial thread by g_main_init below (so its ident is right); if another thread
   // gets here first (trident loaded later by dlopen), the ident is fixed when main first asks.
   static ThreadCore* const c = [] {
@@ -281,6 +289,29 @@ Thread& current_thread_slow() {
   tl_dummy.core = c;
   tl_core = c;
   return *c->self.load(std::memory_order_acquire);
+}
+
+// Python's _after_fork: the forking thread becomes the child's main thread. A thread trident had
+// not seen yet, or a dummy, becomes a "MainThread" as CPython turns a _DummyThread into a
+// _MainThread; a trident Thread keeps its name. Its lock and join event may hold parent threads'
+// waiters: fresh ones.
+void become_main_after_fork() noexcept {
+  ThreadCore* me = tl_core;
+  if (me == nullptr) {
+    me = new_foreign_core("MainThread", false, false);
+    tl_core = me;
+  } else {
+    new (&me->mutex) Mutex;
+    new (&me->done) EventFlag;
+    if (me->dummy) {
+      me->name = "MainThread";
+      me->daemon = false;
+      me->dummy = false;
+      tl_dummy.core = nullptr;  // its reaper must not free the main thread at exit
+    }
+  }
+  me->native_id.store(platform::current_tid(), std::memory_order_relaxed);
+  g_forked_main = me;
 }
 
 [[maybe_unused]] const bool g_main_init = (platform::is_process_main_thread() ? (void)current_thread() : (void)0, true);
