@@ -12,6 +12,7 @@
 #include "core/cpu_relax.hpp"
 #include "core/spin_policy.hpp"
 #include "platform/linux/futex.hpp"
+#include "platform/linux/process.hpp"
 #include "trident/detail/wait.hpp"
 
 namespace trident::detail {
@@ -28,7 +29,7 @@ constexpr nanoseconds kDescheduled{20'000};
 // Spinning only helps when the notifier can run at the same time as the waiter.
 const bool kMayRunInParallel = platform::cpu_count() > 1;
 // Compared with the runnable threads of the whole machine, so every CPU counts, not only ours.
-const long kOnlineCpus = platform::online_cpu_count();
+const long kOnlineCpus = std::max(1, platform::online_cpu_count());
 
 thread_local nanoseconds tl_spin_budget = kInitialSpin;
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "platform/linux/futex.hpp"
+#include "platform/linux/process.hpp"
 #include "support/helpers.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/errors.hpp"

@@ -45,11 +45,6 @@ int cpu_count() noexcept {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
-int online_cpu_count() noexcept {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? static_cast<int>(n) : 1;
-}
-
 int runnable_threads() noexcept {
   // "0.52 0.58 0.59 3/467 12345": the field after the third space is running/total.
   int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);

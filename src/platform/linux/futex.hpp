@@ -21,9 +21,6 @@ int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept;
 /// Number of CPUs this process may run on (sched_getaffinity), at least 1.
 int cpu_count() noexcept;
 
-/// Number of CPUs online on the machine, at least 1.
-int online_cpu_count() noexcept;
-
 /// Threads of the whole machine runnable right now, the caller included (the fourth field of
 /// /proc/loadavg); 0 when it cannot be read.
 int runnable_threads() noexcept;
