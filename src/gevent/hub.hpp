@@ -5,6 +5,7 @@
 #include <ev.h>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <deque>
@@ -112,6 +113,8 @@ class HubImpl final : public Hub {
   ParkerBox* parker_ = nullptr;
   trident::detail::Parker* previous_parker_ = nullptr;
   bool exiting_ = false;
+  int passes_since_poll_ = 0;
+  std::chrono::steady_clock::time_point last_poll_{};
   friend class ParkerBox;
 };
 
