@@ -221,7 +221,11 @@ void HubImpl::run_ready() {
     if (t->waiting == Task::Wait::kNone && !(t->state != nullptr && !t->ran)) continue;
     t->ran = true;
     running_ = t;
+    // RLock/Condition ownership follows the greenlet (the main greenlet keeps the thread's, so a
+    // lock taken before the hub existed stays its own). A Task's address is unique while it lives.
+    threading::detail::tl_greenlet_owner = t == &main_task ? 0 : reinterpret_cast<unsigned long>(t);
     t->g.switch_<void>();
+    threading::detail::tl_greenlet_owner = 0;
     running_ = nullptr;
     if (t->state != nullptr && t->g.dead()) finish(t);
   }

@@ -383,3 +383,76 @@ TEST_F(GeventParker, AnotherThreadWakesTheMainGreenletInsteadOfLoopExit) {
 }
 
 }  // namespace
+
+namespace {
+
+class GeventIdentity : public ::testing::Test {
+ protected:
+  void TearDown() override { gevent::get_hub().destroy(); }
+};
+
+// gevent's patched threading: an RLock belongs to the greenlet that acquired it; another greenlet
+// of the same thread cannot re-enter it, it blocks (parks) until the owner releases.
+TEST_F(GeventIdentity, RLockIsOwnedByTheGreenlet) {
+  threading::RLock rlock;
+  std::string log;
+  auto owner = gevent::spawn([&] {
+    rlock.acquire();
+    rlock.acquire();  // re-entry by the owner itself
+    log += "owner in;";
+    gevent::sleep(0.02);
+    rlock.release();
+    rlock.release();
+    log += "owner out;";
+  });
+  auto other = gevent::spawn([&] {
+    EXPECT_FALSE(rlock.is_owned());
+    EXPECT_FALSE(rlock.acquire(false));
+    log += "other blocks;";
+    rlock.acquire();
+    log += "other in;";
+    EXPECT_TRUE(rlock.is_owned());
+    rlock.release();
+  });
+  gevent::joinall({owner, other}, {.timeout = Seconds(10)});
+  owner.get();
+  other.get();
+  EXPECT_EQ(log, "owner in;other blocks;owner out;other in;");
+  // The main greenlet keeps the thread's identity: a lock it holds is not a spawned greenlet's.
+  rlock.acquire();
+  auto probe = gevent::spawn([&] { return rlock.is_owned(); });
+  EXPECT_FALSE(probe.get());
+  EXPECT_TRUE(rlock.is_owned());
+  rlock.release();
+}
+
+// A Condition over the default RLock: wait() in one greenlet releases it for another, which
+// notifies; releasing from a greenlet that does not own it is RuntimeError.
+TEST_F(GeventIdentity, ConditionWaitAndNotifyBetweenGreenlets) {
+  threading::Condition cond;
+  bool flag = false;
+  auto waiter = gevent::spawn([&] {
+    std::lock_guard g(cond);
+    while (!flag) cond.wait(Seconds(10));
+    return flag;
+  });
+  auto notifier = gevent::spawn([&] {
+    std::lock_guard g(cond);
+    flag = true;
+    cond.notify();
+  });
+  EXPECT_TRUE(waiter.get(true, Seconds(10)));
+  notifier.get();
+  threading::RLock r;
+  auto holder = gevent::spawn([&] {
+    r.acquire();
+    gevent::sleep(0.02);
+    r.release();
+  });
+  auto thief = gevent::spawn([&] { EXPECT_THROW(r.release(), trident::RuntimeError); });
+  gevent::joinall({holder, thief}, {.timeout = Seconds(10)});
+  holder.get();
+  thief.get();
+}
+
+}  // namespace
