@@ -22,7 +22,9 @@
 //   greenlet parked in a trident core wait (Lock::acquire, Queue::get, ...) is not interrupted yet:
 //   the exception is raised at its next gevent wait inside the same Timeout scope (docs/gevent.md,
 //   "What is left").
-// - RLock ownership still follows the OS thread, not the greenlet (docs/gevent.md).
+// - RLock/Condition ownership follows the greenlet, as under gevent's patched threading; the
+//   thread's main greenlet keeps the thread's identity. threading::local and current_thread() are
+//   still per OS thread (docs/gevent.md).
 #pragma once
 
 #include <cstddef>
