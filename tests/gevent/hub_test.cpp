@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -262,6 +263,81 @@ TEST_F(Gevent, LoopExitWhenNothingCanWakeTheWaiter) {
   // They wait on each other through handles of this frame: end them before it goes.
   gevent::killall({*a, b});
   EXPECT_TRUE(a->dead() && b.dead());
+}
+
+}  // namespace
+
+namespace {
+
+// The documented limit (docs/gevent.md, "What is left"): a Timeout that expires while its greenlet
+// is parked in a core wait does not interrupt that wait; it is raised at the next gevent wait in
+// the scope, and dropped if the scope ends first.
+TEST_F(Gevent, TimeoutDuringACoreWaitIsRaisedAtTheNextGeventWait) {
+  trident::threading::Event never;
+  gevent::Timeout t(Seconds(0.01));
+  EXPECT_FALSE(never.wait(Seconds(0.05)));  // the core wait runs to its own timeout
+  try {
+    gevent::sleep(0);
+    ADD_FAILURE() << "the pending timeout was not raised";
+  } catch (const gevent::TimeoutExpired& e) {
+    EXPECT_EQ(e.source(), &t);
+  }
+  {
+    gevent::Timeout inner(Seconds(0.01));
+    EXPECT_FALSE(never.wait(Seconds(0.05)));
+  }
+  EXPECT_NO_THROW(gevent::sleep(0));  // the inner scope took its exception with it
+}
+
+// Like a Thread, a Greenlet belongs to one thread: its hub's. Using the handle from another thread
+// is greenlet.error.
+TEST_F(Gevent, AGreenletHandleIsBoundToItsHubsThread) {
+  auto g = gevent::spawn([] { gevent::sleep(5); });
+  gevent::sleep(0);
+  std::atomic<int> errors{0};
+  trident::threading::Thread t([&] {
+    try {
+      g.join(Seconds(0.01));
+    } catch (const trident::greenlet::error&) {
+      ++errors;
+    }
+    try {
+      g.kill();
+    } catch (const trident::greenlet::error&) {
+      ++errors;
+    }
+  });
+  t.start();
+  t.join();
+  EXPECT_EQ(errors, 2);
+  g.kill();
+}
+
+// gevent's hub.destroy() and a thread's exit: unfinished greenlets are killed — GreenletExit at
+// their wait, destructors run — and one never started is dead without running.
+TEST_F(Gevent, ThreadExitKillsTheHubsGreenlets) {
+  std::atomic<int> unwound{0};
+  std::atomic<bool> never_started_ran{false};
+  std::optional<gevent::Greenlet<void>> sleeper, unstarted;
+  trident::threading::Thread t([&] {
+    struct Count {
+      std::atomic<int>& n;
+      ~Count() { ++n; }
+    };
+    sleeper = gevent::spawn([&] {
+      Count c{unwound};
+      gevent::sleep(60);
+    });
+    gevent::sleep(0);
+    unstarted = gevent::spawn([&] { never_started_ran = true; });
+  });
+  t.start();
+  t.join();
+  EXPECT_EQ(unwound, 1);
+  EXPECT_FALSE(never_started_ran);
+  EXPECT_TRUE(sleeper->dead());
+  EXPECT_TRUE(sleeper->successful());
+  EXPECT_TRUE(unstarted->dead());
 }
 
 }  // namespace
