@@ -109,8 +109,12 @@ HubImpl* HubImpl::current() noexcept { return tl_hub; }
 
 HubImpl& HubImpl::get() {
   if (tl_hub == nullptr) {
-    tl_hub_owner = std::make_unique<HubImpl>();
-    tl_hub = tl_hub_owner.get();
+    // Made before tl_hub_owner is first touched, so that the owner's thread-exit destructor is
+    // registered after the greenlet module's thread state and runs before it: the hub kills its
+    // greenlets while greenlets still work.
+    auto hub = std::make_unique<HubImpl>();
+    tl_hub = hub.get();
+    tl_hub_owner = std::move(hub);
   }
   return *tl_hub;
 }
