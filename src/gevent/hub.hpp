@@ -37,6 +37,8 @@ struct Task {
   int interrupt_rank = -1;                 // who set it: a Timeout's depth, or INT_MAX for kill
   const void* interrupt_source = nullptr;  // the Timeout scope that set it
   int timeout_depth = 0;                   // Timeout scopes alive in this greenlet
+  Task* prev_spawned = nullptr;            // the hub's list of spawned greenlets not yet reaped
+  Task* next_spawned = nullptr;
 };
 
 }  // namespace detail
@@ -106,8 +108,17 @@ class HubImpl final : public Hub {
   static void async_callback(struct ev_loop*, ev_async* w, int);
 
   ev_async async_;
+  // The main greenlet's and raw greenlets' records, by greenlet. Spawned ones are found through
+  // running_ (the hub resumed them) and kept in an intrusive list: a spawn costs no map insert.
   std::unordered_map<greenlet::detail::Impl*, detail::Task*> tasks_;
-  std::unordered_map<greenlet::detail::Impl*, std::unique_ptr<detail::Task>> owned_;  // spawned and raw
+  std::unordered_map<greenlet::detail::Impl*, std::unique_ptr<detail::Task>> owned_;  // raw ones
+  detail::Task* spawned_ = nullptr;
+  void unlink_spawned(detail::Task* t) noexcept;
+  template <class F>
+  void for_each_task(F f) {
+    for (auto& [impl, t] : tasks_) f(t);
+    for (detail::Task* t = spawned_; t != nullptr; t = t->next_spawned) f(t);
+  }
   detail::Task* running_ = nullptr;  // the task the hub last switched into
   ParkRecord* parked_ = nullptr;     // greenlets in core waits
   ParkerBox* parker_ = nullptr;
