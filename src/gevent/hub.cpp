@@ -7,7 +7,6 @@
 #include "gevent/hub.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "trident/threading.hpp"
@@ -71,7 +70,6 @@ HubImpl::HubImpl() {
 }
 
 HubImpl::~HubImpl() {
-  exiting_ = true;
   // Kill what is still alive, from the main greenlet: GreenletExit in every greenlet suspended in
   // a gevent wait; one never started is just marked dead. Then let them finish.
   for (int round = 0; round < 1000; ++round) {

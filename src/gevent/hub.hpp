@@ -123,7 +123,6 @@ class HubImpl final : public Hub {
   ParkRecord* parked_ = nullptr;     // greenlets in core waits
   ParkerBox* parker_ = nullptr;
   trident::detail::Parker* previous_parker_ = nullptr;
-  bool exiting_ = false;
   int passes_since_poll_ = 0;
   std::chrono::steady_clock::time_point last_poll_{};
   friend class ParkerBox;

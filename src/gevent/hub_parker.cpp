@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/cpu_relax.hpp"
 #include "gevent/hub.hpp"
 
 namespace trident::gevent {
