@@ -10,6 +10,8 @@ packages=(
   libbenchmark-dev libasio-dev python3      # benchmarks and their peers (asio, CPython)
   libboost-context1.81-dev                  # greenlet stack switching (Boost.Context)
   python3-greenlet                          # the greenlet benchmark's CPython peer
+  libev-dev                                 # the gevent hub's event loop
+  python3-gevent                            # the gevent benchmark's peer
   libxml2-utils                             # xmllint: the tour's SVG is checked to be well-formed
   bc coreutils                              # programs the subprocess tests and examples drive
 )

@@ -17,8 +17,10 @@ import statistics
 import sys
 
 
-def main(metrics):
+def main(metrics, peer="cpython"):
     """Runs `metrics`, a dict name -> (fn, size, quick_size); fn(size) measures one repetition.
+
+    `peer` names the peer in the rows (a peer other than plain CPython, e.g. "gevent").
 
     Each fn does a short warm-up itself if it needs one and returns the repetition's value in the
     metric's unit (see the module doc). The median of the repetitions (--repetitions=R; default 7,
@@ -45,5 +47,5 @@ def main(metrics):
         n = quick_size if quick else size
         fn(max(1, n // 10))  # warm-up: first-touch costs and lazy imports are not what is measured
         values = [fn(n) for _ in range(reps)]
-        print(json.dumps({"metric": name, "peer": "cpython", "value": statistics.median(values)}), flush=True)
+        print(json.dumps({"metric": name, "peer": peer, "value": statistics.median(values)}), flush=True)
     return 0

@@ -203,6 +203,28 @@ class GreenletExit {
 };
 }  // namespace greenlet
 
+namespace gevent {
+/// gevent's `LoopExit`: the hub has nothing left to run, no timer, and no other thread that could
+/// wake the greenlet that waits; the message names what that greenlet waited on.
+TRIDENT_ERROR_CLASS(LoopExit, ::trident::detail::StdError<std::runtime_error>, "gevent.exceptions.LoopExit");
+/// What an expiring `gevent::Timeout` scope raises in its greenlet (gevent raises the Timeout
+/// object itself). Like gevent's (a BaseException), it derives from neither std::exception nor
+/// trident::Exception, so `catch (const std::exception&)` does not swallow it. `source()` is the
+/// scope that fired (Python's `except Timeout as t: if t is timeout`); null from `get(false)`.
+class TimeoutExpired {
+ public:
+  TimeoutExpired(const void* source, double seconds) noexcept : source_(source), seconds_(seconds) {}
+  const char* what() const noexcept { return "gevent.Timeout: timeout expired"; }
+  const char* type_name() const noexcept { return "gevent.Timeout"; }
+  const void* source() const noexcept { return source_; }
+  double seconds() const noexcept { return seconds_; }
+
+ private:
+  const void* source_;
+  double seconds_;
+};
+}  // namespace gevent
+
 namespace subprocess {
 /// Python's `subprocess.SubprocessError`: the base of this module's own errors.
 TRIDENT_ERROR_CLASS(SubprocessError, ::trident::detail::StdError<std::runtime_error>, "subprocess.SubprocessError");

@@ -202,8 +202,17 @@ class LocalBase {
 // RuntimeError "<api>: the handle is empty (it was moved from)".
 [[noreturn]] void throw_empty_handle(const char* api);
 
-// The identity RLock and Condition use for "owner": the OS thread.
-inline unsigned long owner_token() noexcept { return static_cast<unsigned long>(pthread_self()); }
+// Set by a gevent hub (src/gevent) while it runs one of its greenlets other than the thread's main
+// greenlet, so that RLock and Condition ownership follows the greenlet, as under gevent's patched
+// threading; 0 (the main greenlet, the hub, any thread without a hub) means the OS thread.
+inline constinit thread_local unsigned long tl_greenlet_owner = 0;
+
+// The identity RLock and Condition use for "owner": the running greenlet of a hub, else the OS
+// thread.
+inline unsigned long owner_token() noexcept {
+  const unsigned long g = tl_greenlet_owner;
+  return g != 0 ? g : static_cast<unsigned long>(pthread_self());
+}
 
 }  // namespace detail
 
