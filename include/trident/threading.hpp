@@ -146,6 +146,20 @@ consteval bool check_target() {
                     "(std::move(...)), or pass it with std::ref(...) and keep it alive until the thread is joined");
     }
     return false;
+  } else if constexpr (!std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...> &&
+                       !std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>&...>) {
+    // Not even callable with the copies as lvalues: std::ref cannot help; the count or a type is
+    // wrong (Python's TypeError "f() takes 1 positional argument but 2 were given").
+    if constexpr (kTimer) {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Timer: the function cannot be called with these arguments: check how many "
+                    "it takes and their types");
+    } else {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Thread: the target cannot be called with these arguments: check how many "
+                    "it takes and their types");
+    }
+    return false;
   } else if constexpr (!std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>) {
     if constexpr (kTimer) {
       static_assert(kAlwaysFalse<F>,
