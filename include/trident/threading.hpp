@@ -277,6 +277,9 @@ struct ThreadOptions {
 ///   dummy thread's, a stand-in) cannot be moved from or assigned to either.
 /// - Moving while the excepthook runs for this thread with a pointer to the handle waits for the
 ///   thread to finish first (the hook's pointer must stay valid during its call).
+/// - A running thread that calls current_thread() while its handle is being moved may get the old
+///   object. So do not let a growing std::vector move running threads: create every handle before
+///   starting any, reserve() first, or use a std::deque (see docs/threading.md, the loop case).
 /// Pointers and references obtained from current_thread(), main_thread(), enumerate() and
 /// ExceptHookArgs name a handle object: they are valid while that object exists and holds the
 /// thread (for started threads: at least until the thread finishes, unless the handle is moved;
