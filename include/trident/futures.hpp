@@ -99,8 +99,9 @@ void default_log_handler(std::string_view message, std::exception_ptr error);
 
 /// Python's `concurrent.futures.Future`: the eventual outcome of a call. A shared handle: copies
 /// refer to the same future, and the state lives as long as any handle (or its executor) does.
-/// Every method may be called from any thread. A moved-from handle may only be assigned to or
-/// destroyed.
+/// Every method may be called from any thread. A moved-from handle is empty: it may be assigned
+/// to or destroyed, and every method (and wait()/as_completed() given it) throws RuntimeError
+/// "Future::result(): the future handle is empty (it was moved from)" naming the call.
 template <class T>
 class Future {
   static_assert(std::is_void_v<T> ||
@@ -123,11 +124,11 @@ class Future {
   /// is running or finished. Done-callbacks run in the calling thread.
   bool cancel() const;
   /// Whether the future was cancelled.
-  bool cancelled() const noexcept;
+  bool cancelled() const;
   /// Whether the call is running (and so cannot be cancelled).
-  bool running() const noexcept;
+  bool running() const;
   /// Whether the future was cancelled or finished.
-  bool done() const noexcept;
+  bool done() const;
 
   /// The call's return value (a copy; void for Future<void>). Blocks until the future is done or
   /// `timeout` passes. Rethrows the call's exception with its original type; throws CancelledError
@@ -178,8 +179,10 @@ class Future {
   friend struct detail::FutureAccess;
   struct Adopt {};
   Future(detail::FutureState<T>* state, Adopt) noexcept : state_(state) {}
+  // The state, or RuntimeError "<api>: the future handle is empty (it was moved from)".
+  detail::FutureState<T>& state(const char* api) const;
 
-  detail::FutureState<T>* state_;
+  detail::FutureState<T>* state_;  // nullptr: empty (moved from)
 };
 
 /// Python's `DoneAndNotDoneFutures` named tuple, with vectors for sets: each future of wait()'s
@@ -731,6 +734,11 @@ struct FutureAccess {
   static FutureState<T>* state(const Future<T>& f) noexcept {
     return f.state_;
   }
+  // The state, or RuntimeError "<api>: the future handle is empty (it was moved from)".
+  template <class T>
+  static FutureState<T>* checked_state(const Future<T>& f, const char* api) {
+    return &f.state(api);
+  }
   template <class T>
   static Future<T> adopt(FutureState<T>* s) noexcept {
     return Future<T>(s, typename Future<T>::Adopt{});
@@ -809,6 +817,8 @@ class AsCompletedState {
 };
 
 [[noreturn]] void throw_value_error(const std::string& message);
+// RuntimeError "<api>: the future handle is empty (it was moved from)".
+[[noreturn]] void throw_empty_future(const char* api);
 
 }  // namespace detail
 
@@ -849,84 +859,100 @@ Future<T>::~Future() {
 
 template <class T>
 bool Future<T>::cancel() const {
-  return state_->cancel();
+  return state("Future::cancel()").cancel();
 }
 
 template <class T>
-bool Future<T>::cancelled() const noexcept {
-  return state_->cancelled();
+bool Future<T>::cancelled() const {
+  return state("Future::cancelled()").cancelled();
 }
 
 template <class T>
-bool Future<T>::running() const noexcept {
-  return state_->running();
+bool Future<T>::running() const {
+  return state("Future::running()").running();
 }
 
 template <class T>
-bool Future<T>::done() const noexcept {
-  return state_->done();
+bool Future<T>::done() const {
+  return state("Future::done()").done();
 }
 
 template <class T>
 T Future<T>::result(Timeout timeout) const requires(std::is_void_v<T> || std::copy_constructible<T>) {
-  state_->wait_finished(timeout, "Future::result()");
-  if (state_->stored_exception()) std::rethrow_exception(state_->stored_exception());
-  if constexpr (!std::is_void_v<T>) return state_->value("Future::result()");
+  detail::FutureState<T>& st = state("Future::result()");
+  st.wait_finished(timeout, "Future::result()");
+  if (st.stored_exception()) std::rethrow_exception(st.stored_exception());
+  if constexpr (!std::is_void_v<T>) return st.value("Future::result()");
 }
 
 template <class T>
 T Future<T>::take_result(Timeout timeout) const requires(!std::is_void_v<T>) {
-  state_->wait_finished(timeout, "Future::take_result()");
-  if (state_->stored_exception()) std::rethrow_exception(state_->stored_exception());
-  return state_->take_value("Future::take_result()");
+  detail::FutureState<T>& st = state("Future::take_result()");
+  st.wait_finished(timeout, "Future::take_result()");
+  if (st.stored_exception()) std::rethrow_exception(st.stored_exception());
+  return st.take_value("Future::take_result()");
 }
 
 template <class T>
 std::exception_ptr Future<T>::exception(Timeout timeout) const {
-  state_->wait_finished(timeout, "Future::exception()");
-  return state_->stored_exception();
+  detail::FutureState<T>& st = state("Future::exception()");
+  st.wait_finished(timeout, "Future::exception()");
+  return st.stored_exception();
 }
 
 template <class T>
 void Future<T>::add_done_callback(std::function<void(const Future&)> fn) const {
-  state_->add_callback(new detail::TypedCallback<T>(std::move(fn)));
+  detail::FutureState<T>& st = state("Future::add_done_callback()");
+  st.add_callback(new detail::TypedCallback<T>(std::move(fn)));
 }
 
 template <class T>
 bool Future<T>::set_running_or_notify_cancel() const {
-  return state_->set_running_or_notify_cancel();
+  detail::FutureState<T>& st = state("Future::set_running_or_notify_cancel()");
+  return st.set_running_or_notify_cancel();
 }
 
 template <class T>
 template <class U>
 requires(!std::is_void_v<U> && std::same_as<U, T>) void Future<T>::set_result(std::type_identity_t<U> value) const {
-  const detail::State previous = state_->claim("Future::set_result()");
+  detail::FutureState<T>& st = state("Future::set_result()");
+  const detail::State previous = st.claim("Future::set_result()");
   try {
-    state_->store_value(std::move(value));
+    st.store_value(std::move(value));
   } catch (...) {
-    state_->unclaim(previous);
+    st.unclaim(previous);
     throw;
   }
-  state_->finish();
+  st.finish();
 }
 
 template <class T>
 void Future<T>::set_result() const requires std::is_void_v<T> {
-  state_->claim("Future::set_result()");
-  state_->finish();
+  detail::FutureState<T>& st = state("Future::set_result()");
+  st.claim("Future::set_result()");
+  st.finish();
 }
 
 template <class T>
 void Future<T>::set_exception(std::exception_ptr error) const {
+  detail::FutureState<T>& st = state("Future::set_exception()");
   if (!error) detail::throw_value_error("Future::set_exception(): the exception must not be null");
-  state_->claim("Future::set_exception()");
-  state_->store_exception(std::move(error));
-  state_->finish();
+  st.claim("Future::set_exception()");
+  st.store_exception(std::move(error));
+  st.finish();
 }
 
 template <class T>
 std::string Future<T>::repr() const {
-  return state_->repr();
+  detail::FutureState<T>& st = state("Future::repr()");
+  return st.repr();
+}
+
+template <class T>
+detail::FutureState<T>& Future<T>::state(const char* api) const {
+  if (state_ == nullptr) [[unlikely]]
+    detail::throw_empty_future(api);
+  return *state_;
 }
 
 template <class T>
@@ -959,7 +985,7 @@ template <class T>
 DoneAndNotDone<T> wait_span(std::span<const Future<T>> fs, const Deadline& deadline, ReturnWhen return_when) {
   std::vector<detail::FutureCore*> all;
   all.reserve(fs.size());
-  for (const auto& f : fs) all.push_back(detail::FutureAccess::state(f));
+  for (const auto& f : fs) all.push_back(detail::FutureAccess::checked_state(f, "futures::wait()"));
   const std::vector<std::size_t> firsts = detail::first_occurrences(all);
   std::vector<detail::FutureCore*> distinct;
   distinct.reserve(firsts.size());
@@ -1055,7 +1081,7 @@ template <class T>
 AsCompleted<T> as_completed_span(std::span<const Future<T>> fs, const Deadline& deadline) {
   std::vector<detail::FutureCore*> all;
   all.reserve(fs.size());
-  for (const auto& f : fs) all.push_back(detail::FutureAccess::state(f));
+  for (const auto& f : fs) all.push_back(detail::FutureAccess::checked_state(f, "as_completed()"));
   const std::vector<std::size_t> firsts = detail::first_occurrences(all);
   std::vector<Future<T>> distinct;
   std::vector<detail::FutureCore*> cores;

@@ -205,6 +205,8 @@ class Pipe {
 
 /// Python's `subprocess.Popen`: a running child. Movable, not copyable. `poll`, `wait` and
 /// `returncode` may be used from several threads at once; the rest from one thread at a time.
+/// A moved-from Popen is empty: its destructor does nothing, and every method throws RuntimeError
+/// "Popen::wait(): the handle is empty (it was moved from)" naming the method.
 class Popen {
  public:
   /// Starts the child. Throws FileNotFoundError / PermissionError (OSError family, errno and
@@ -223,12 +225,12 @@ class Popen {
   ~Popen();
 
   /// The child's process id.
-  int pid() const noexcept;
+  int pid() const;
   /// The args as given (a string is a one-element list).
-  const std::vector<std::string>& args() const noexcept;
+  const std::vector<std::string>& args() const;
   /// None until the child has been reaped by poll/wait/communicate; then its exit status, or
   /// minus the signal number that ended it.
-  std::optional<int> returncode() const noexcept;
+  std::optional<int> returncode() const;
 
   /// Python's `poll()`: the returncode if the child has exited (reaping it), else nullopt. Never blocks.
   std::optional<int> poll();
@@ -251,11 +253,11 @@ class Popen {
   void kill();
 
   /// Python's `Popen.stdin`: the write end of the child's stdin when it is PIPE, else a closed Pipe.
-  Pipe& stdin() noexcept;
+  Pipe& stdin();
   /// Python's `Popen.stdout`: the read end when stdout is PIPE, else a closed Pipe.
-  Pipe& stdout() noexcept;
+  Pipe& stdout();
   /// Python's `Popen.stderr`: the read end when stderr is PIPE, else a closed Pipe.
-  Pipe& stderr() noexcept;
+  Pipe& stderr();
 
  private:
   friend CompletedProcess run(Args args, RunOptions options);
@@ -264,7 +266,9 @@ class Popen {
   void kill_after_timeout(TimeoutExpired& e);
 
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // The state, or RuntimeError "<api>: the handle is empty (it was moved from)".
+  Impl& impl(const char* api) const;
+  std::unique_ptr<Impl> impl_;  // null: empty (moved from)
 };
 
 /// Python's `run(args, ...)`: starts the child, communicates (input, capture), waits. On timeout

@@ -146,6 +146,20 @@ consteval bool check_target() {
                     "(std::move(...)), or pass it with std::ref(...) and keep it alive until the thread is joined");
     }
     return false;
+  } else if constexpr (!std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...> &&
+                       !std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>&...>) {
+    // Not even callable with the copies as lvalues: std::ref cannot help; the count or a type is
+    // wrong (Python's TypeError "f() takes 1 positional argument but 2 were given").
+    if constexpr (kTimer) {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Timer: the function cannot be called with these arguments: check how many "
+                    "it takes and their types");
+    } else {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Thread: the target cannot be called with these arguments: check how many "
+                    "it takes and their types");
+    }
+    return false;
   } else if constexpr (!std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>) {
     if constexpr (kTimer) {
       static_assert(kAlwaysFalse<F>,
@@ -272,6 +286,9 @@ struct ThreadOptions {
 ///   dummy thread's, a stand-in) cannot be moved from or assigned to either.
 /// - Moving while the excepthook runs for this thread with a pointer to the handle waits for the
 ///   thread to finish first (the hook's pointer must stay valid during its call).
+/// - A running thread that calls current_thread() while its handle is being moved may get the old
+///   object. So do not let a growing std::vector move running threads: create every handle before
+///   starting any, reserve() first, or use a std::deque (see docs/threading.md, the loop case).
 /// Pointers and references obtained from current_thread(), main_thread(), enumerate() and
 /// ExceptHookArgs name a handle object: they are valid while that object exists and holds the
 /// thread (for started threads: at least until the thread finishes, unless the handle is moved;

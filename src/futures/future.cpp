@@ -106,6 +106,10 @@ void report(std::string_view message, std::exception_ptr error) noexcept {
 
 [[noreturn]] void throw_value_error(const std::string& message) { throw ValueError(message); }
 
+[[noreturn]] void throw_empty_future(const char* api) {
+  throw RuntimeError(std::string(api) + ": the future handle is empty (it was moved from)");
+}
+
 // ---- FutureCore ----
 
 FutureCore::~FutureCore() {

@@ -290,27 +290,34 @@ Popen::Popen(Popen&&) noexcept = default;
 Popen& Popen::operator=(Popen&&) noexcept = default;
 Popen::~Popen() = default;
 
-int Popen::pid() const noexcept { return impl_ ? impl_->pid : -1; }
-const std::vector<std::string>& Popen::args() const noexcept { return impl_->args; }
+Popen::Impl& Popen::impl(const char* api) const {
+  if (!impl_) throw RuntimeError(std::string(api) + ": the handle is empty (it was moved from)");
+  return *impl_;
+}
 
-std::optional<int> Popen::returncode() const noexcept {
-  std::lock_guard lk(impl_->mu);
-  return impl_->returncode;
+int Popen::pid() const { return impl("Popen::pid()").pid; }
+const std::vector<std::string>& Popen::args() const { return impl("Popen::args()").args; }
+
+std::optional<int> Popen::returncode() const {
+  Impl& m = impl("Popen::returncode()");
+  std::lock_guard lk(m.mu);
+  return m.returncode;
 }
 
 std::optional<int> Popen::poll() {
-  if (impl_->try_reap()) return returncode();
+  if (impl("Popen::poll()").try_reap()) return returncode();
   return std::nullopt;
 }
 
 int Popen::wait(Timeout timeout) {
+  Impl& m = impl("Popen::wait()");
   Deadline deadline = Deadline::after(timeout, "Popen::wait()");
-  if (!impl_->wait_until(deadline)) throw TimeoutExpired(impl_->args, *timeout);
+  if (!m.wait_until(deadline)) throw TimeoutExpired(m.args, *timeout);
   return *returncode();
 }
 
 void Popen::send_signal(int sig) {
-  Impl& m = *impl_;
+  Impl& m = impl("Popen::send_signal()");
   // Under mu nobody reaps meanwhile; the pidfd names this child even if its pid was reused.
   std::lock_guard lk(m.mu);
   if (m.returncode) return;
@@ -321,9 +328,9 @@ void Popen::send_signal(int sig) {
 void Popen::terminate() { send_signal(SIGTERM); }
 void Popen::kill() { send_signal(SIGKILL); }
 
-Pipe& Popen::stdin() noexcept { return impl_->in; }
-Pipe& Popen::stdout() noexcept { return impl_->out; }
-Pipe& Popen::stderr() noexcept { return impl_->err; }
+Pipe& Popen::stdin() { return impl("Popen::stdin()").in; }
+Pipe& Popen::stdout() { return impl("Popen::stdout()").out; }
+Pipe& Popen::stderr() { return impl("Popen::stderr()").err; }
 
 namespace {
 // Reads per readiness report before polling again, so one busy stream cannot starve the others.
@@ -342,8 +349,8 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Popen::Impl::o
 
 std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communicate(std::string_view input,
                                                                                      Timeout timeout) {
+  Impl& m = impl("Popen::communicate()");
   Deadline deadline = Deadline::after(timeout, "Popen::communicate()");
-  Impl& m = *impl_;
   if (m.communication_started && !input.empty()) {
     throw ValueError("Popen::communicate(): cannot send input after starting communication");
   }
@@ -496,6 +503,9 @@ void CompletedProcess::check_returncode() const {
 }
 
 CompletedProcess run(Args args, RunOptions o) {
+  // Before the child exists: afterwards the error would kill it (Python's run() has no such case:
+  // a negative timeout just expires at once).
+  trident::detail::check_timeout(o.timeout, "run()");
   if (o.input) {
     if (!o.stdin.is_none()) throw ValueError("run(): stdin and input arguments may not both be used");
     o.stdin = PIPE;
@@ -531,6 +541,7 @@ int call(Args args, RunOptions o) {
   if (o.input || o.capture_output || o.check) {
     throw ValueError("call(): input, capture_output and check are run() options");
   }
+  trident::detail::check_timeout(o.timeout, "call()");
   Popen p(std::move(args), popen_options(o));
   try {
     return p.wait(o.timeout);

@@ -496,7 +496,9 @@ void Thread::check_movable(const Thread& other, const char* api) const {
 }
 
 void Thread::take(Thread& other) noexcept {
-  ThreadCore* c = std::exchange(other.core_, nullptr);
+  ThreadCore* c = other.core_;
+  // Both objects hold the core until `self` points here, so whichever one the thread finds through
+  // `self` meanwhile is usable; `other` empties only after that.
   core_ = c;
   if (c == nullptr) return;
   // current_thread(), enumerate() and the excepthook find the handle through `self`: point it here,
@@ -504,15 +506,17 @@ void Thread::take(Thread& other) noexcept {
   for (;;) {
     {
       std::lock_guard g(c->mutex);
-      if (c->self.load(std::memory_order_relaxed) != &other) return;  // not started, or started from here on
+      if (c->self.load(std::memory_order_relaxed) != &other) break;  // not started, or started from here on
       if (!c->in_hook || tl_core == c) {
         c->self.store(this, std::memory_order_release);
-        return;
+        break;
       }
     }
-    // The excepthook holds a pointer to `other`, valid during its call: let the thread finish.
+    // The excepthook holds a pointer to `other`, valid (and not yet empty) during its call: let the
+    // thread finish.
     c->done.wait_until(Deadline::forever());
   }
+  other.core_ = nullptr;
 }
 
 void Thread::release(bool destroying) noexcept {

@@ -571,3 +571,37 @@ TEST(FutureState, CancelRacesWithStart) {
     EXPECT_NE(cancelled, started.load()) << "round " << round;
   }
 }
+
+// Python has no moved-from objects: a C++ user who moves a future into a container and keeps
+// using the old name must get a clear error, not a crash (a null dereference before).
+TEST(FutureHandle, MovedFromHandleThrowsRuntimeError) {
+  Future<int> f;
+  Future<int> g = std::move(f);
+  auto expect_empty = [](auto&& call, const char* api) {
+    try {
+      call();
+      ADD_FAILURE() << api << " did not throw";
+    } catch (const trident::RuntimeError& e) {
+      EXPECT_EQ(std::string(e.what()), std::string(api) + ": the future handle is empty (it was moved from)");
+    }
+  };
+  expect_empty([&] { (void)f.result(); }, "Future::result()");
+  expect_empty([&] { (void)f.take_result(); }, "Future::take_result()");
+  expect_empty([&] { (void)f.exception(); }, "Future::exception()");
+  expect_empty([&] { (void)f.done(); }, "Future::done()");
+  expect_empty([&] { (void)f.cancelled(); }, "Future::cancelled()");
+  expect_empty([&] { (void)f.running(); }, "Future::running()");
+  expect_empty([&] { (void)f.cancel(); }, "Future::cancel()");
+  expect_empty([&] { f.add_done_callback([](const Future<int>&) {}); }, "Future::add_done_callback()");
+  expect_empty([&] { (void)f.set_running_or_notify_cancel(); }, "Future::set_running_or_notify_cancel()");
+  expect_empty([&] { f.set_result(1); }, "Future::set_result()");
+  expect_empty([&] { f.set_exception(std::make_exception_ptr(trident::ValueError("x"))); }, "Future::set_exception()");
+  expect_empty([&] { (void)f.repr(); }, "Future::repr()");
+  std::vector<Future<int>> fs{g, f};
+  expect_empty([&] { (void)futures::wait(fs); }, "futures::wait()");
+  expect_empty([&] { (void)futures::as_completed(fs); }, "as_completed()");
+  // The other handle is untouched, and the empty one can be assigned again.
+  g.set_result(7);
+  f = g;
+  EXPECT_EQ(f.result(), 7);
+}

@@ -280,6 +280,38 @@ TEST_F(Popen, MoveTransfersTheChild) {
   EXPECT_EQ(ps[1].wait(), 1);
 }
 
+// Python has no moved-from objects: using the old name of a moved Popen (it was pushed into a
+// vector) is RuntimeError naming the call, not a crash (a null dereference before).
+TEST_F(Popen, MovedFromHandleThrowsRuntimeError) {
+  sp::Popen p({"true"}, {.stdin = sp::PIPE});
+  sp::Popen q = std::move(p);
+  auto expect_empty = [](auto&& call, const std::string& api) {
+    try {
+      call();
+      ADD_FAILURE() << api << " did not throw";
+    } catch (const trident::RuntimeError& e) {
+      EXPECT_EQ(e.what(), api + ": the handle is empty (it was moved from)");
+    }
+  };
+  expect_empty([&] { (void)p.pid(); }, "Popen::pid()");
+  expect_empty([&] { (void)p.args(); }, "Popen::args()");
+  expect_empty([&] { (void)p.returncode(); }, "Popen::returncode()");
+  expect_empty([&] { (void)p.poll(); }, "Popen::poll()");
+  expect_empty([&] { (void)p.wait(); }, "Popen::wait()");
+  expect_empty([&] { (void)p.communicate(); }, "Popen::communicate()");
+  expect_empty([&] { p.send_signal(SIGTERM); }, "Popen::send_signal()");
+  expect_empty([&] { p.terminate(); }, "Popen::send_signal()");
+  expect_empty([&] { p.kill(); }, "Popen::send_signal()");
+  expect_empty([&] { (void)p.stdin(); }, "Popen::stdin()");
+  expect_empty([&] { (void)p.stdout(); }, "Popen::stdout()");
+  expect_empty([&] { (void)p.stderr(); }, "Popen::stderr()");
+  // The child is q's, untouched; the empty handle can be assigned again.
+  q.stdin().close();
+  EXPECT_EQ(q.wait(), 0);
+  p = std::move(q);
+  EXPECT_EQ(p.returncode(), 0);
+}
+
 // Python: SIGCHLD set to SIG_IGN makes the kernel reap children itself; wait() then reports 0
 // (CPython's ChildProcessError branch) instead of failing or hanging.
 TEST_F(Popen, SigchldIgnoredStillWaits) {

@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <string>
 
 #include "subprocess/subprocess_fixture.hpp"
 #include "support/helpers.hpp"
@@ -87,6 +89,30 @@ TEST_F(Run, ConflictingOptionsAreValueErrors) {
   EXPECT_THROW(sp::run({"true"}, {.capture_output = true, .stderr = sp::DEVNULL}), trident::ValueError);
   EXPECT_THROW(sp::check_output({"true"}, {.stdout = sp::DEVNULL}), trident::ValueError);
   EXPECT_THROW(sp::call({"true"}, {.check = true}), trident::ValueError);
+}
+
+// trident makes a negative timeout a ValueError (Python lets it expire at once, killing the child):
+// it must be raised before the child exists, naming the call, not after starting a command it
+// then kills half-way.
+TEST_F(Run, NegativeTimeoutIsValueErrorBeforeSpawning) {
+  char dir[] = "/tmp/trident_negtimeout_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string marker = std::string(dir) + "/marker";
+  auto expect_error = [&](auto&& f, const std::string& api) {
+    try {
+      f();
+      ADD_FAILURE() << api << ": no ValueError";
+    } catch (const trident::ValueError& e) {
+      EXPECT_EQ(std::string(e.what()).substr(0, api.size() + 1), api + ":") << e.what();
+    }
+    EXPECT_FALSE(trident::testing::has_children()) << api;
+    EXPECT_NE(access(marker.c_str(), F_OK), 0) << api << ": the command ran";
+  };
+  expect_error([&] { sp::run({"touch", marker}, {.timeout = -1s}); }, "run()");
+  expect_error([&] { sp::check_output({"touch", marker}, {.timeout = -1s}); }, "run()");
+  expect_error([&] { sp::call({"touch", marker}, {.timeout = -1s}); }, "call()");
+  expect_error([&] { sp::check_call({"touch", marker}, {.timeout = -1s}); }, "call()");
+  rmdir(dir);
 }
 
 // Python: test_timeout / run() with a timeout kills the child, collects its output, and raises

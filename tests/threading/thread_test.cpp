@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -961,6 +962,44 @@ TEST(Move, ExcepthookSeesTheMovedToHandle) {
   go.set();
   b.join();
   EXPECT_EQ(hook_thread, &b);
+}
+
+// trident: a move that waits for the excepthook (which holds a pointer to the old handle) must not
+// empty the old handle before the hook returns: the hook reads its name, and a RuntimeError there
+// would lose the report ("Exception in threading.excepthook" instead of the thread's exception).
+TEST(Move, OldHandleStaysUsableWhileTheExcepthookRuns) {
+  Event hook_entered, mover_started;
+  std::atomic<int> names_read{0};
+  std::string hook_error;
+  HookGuard guard([&](const threading::ExceptHookArgs& args) {
+    hook_entered.set();
+    ASSERT_TRUE(mover_started.wait(kLong));
+    // The mover is moving the handle now; with the bug it emptied it within microseconds. Poll for
+    // a while (a generous window, not a synchronisation).
+    const auto until = std::chrono::steady_clock::now() + 100ms;
+    try {
+      while (std::chrono::steady_clock::now() < until) {
+        if (args.thread->name() == "victim") ++names_read;
+      }
+    } catch (const std::exception& e) {
+      hook_error = e.what();
+    }
+  });
+  Thread a({.name = "victim"}, [] { throw ValueError("boom"); });
+  a.start();
+  ASSERT_TRUE(hook_entered.wait(kLong));
+  std::optional<Thread> moved;
+  Thread mover([&] {
+    mover_started.set();
+    moved.emplace(std::move(a));  // waits for the thread to finish (the hook holds &a)
+  });
+  mover.start();
+  mover.join();
+  EXPECT_EQ(hook_error, "");
+  EXPECT_GT(names_read.load(), 0);
+  EXPECT_EQ(moved->name(), "victim");
+  EXPECT_FALSE(moved->is_alive());
+  EXPECT_THROW((void)a.name(), RuntimeError);
 }
 
 // ---- local ----

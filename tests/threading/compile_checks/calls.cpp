@@ -37,6 +37,13 @@ int main() {
 #elif defined(CASE_thread_noncopyable_target)
   auto owner = [p = std::make_unique<int>(1)] { (void)*p; };
   threading::Thread t(owner);
+#elif defined(CASE_thread_wrong_argument_count)
+  threading::Thread t(bump);
+#elif defined(CASE_thread_wrong_argument_type)
+  threading::Thread t(
+      {.name = "t"}, [](int) {}, "1");
+#elif defined(CASE_timer_wrong_argument_count)
+  threading::Timer t(1s, worker);
 #elif defined(CASE_timer_event_by_value)
   threading::Timer t(1s, worker, ready);
 #elif defined(CASE_timer_nonconst_ref_parameter)
