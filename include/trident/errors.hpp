@@ -4,9 +4,11 @@
 // and from `trident::Exception` (so `catch (const trident::Exception&)` sees every trident error,
 // as Python's `except Exception` does). Types keep CPython's names and nesting: `TimeoutError` is
 // an `OSError`, `BrokenBarrierError` a `RuntimeError`, `BrokenThreadPool` a `BrokenExecutor`.
-// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors.
+// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors;
+// `repr(error)` and `str(error)` print any std::exception_ptr as Python prints `repr(exc)`/`str(exc)`.
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -62,6 +64,19 @@ TRIDENT_ERROR_CLASS(TypeError, ::trident::detail::StdError<std::invalid_argument
 /// Python's `EOFError`: the other end of a connection or stream is closed.
 TRIDENT_ERROR_CLASS(EOFError, ::trident::detail::StdError<std::runtime_error>, "EOFError");
 
+/// Python's `StopIteration`: `next()` on an exhausted generator. A generator's return value rides in
+/// its subclass `StopIterationOf<Return>` (trident/generator.hpp); this base is Python's bare
+/// `StopIteration` (value None).
+TRIDENT_ERROR_CLASS(StopIteration, ::trident::detail::StdError<std::runtime_error>, "StopIteration");
+/// Python's `GeneratorExit`, thrown into a generator at its `co_yield` by `close()` (and when a
+/// suspended generator is destroyed). Like Python's, it is a BaseException rather than an
+/// Exception: it is not a `trident::Exception`, so `catch (const trident::Exception&)` lets it pass.
+class GeneratorExit : public std::exception {
+ public:
+  const char* what() const noexcept override { return "GeneratorExit"; }
+  const char* type_name() const noexcept { return "GeneratorExit"; }
+};
+
 /// Python's `OSError`: a failed system call. `code()` holds the errno (generic category), `what()`
 /// names the call and what it acted on, and `filename()` the file when there is one.
 class OSError : public detail::StdError<std::system_error> {
@@ -106,6 +121,24 @@ class TimeoutError : public OSError {
 /// Throws the OSError subclass Python would raise for `error_number` (FileNotFoundError for
 /// ENOENT, PermissionError for EACCES/EPERM, ...); `what` names the call and its object.
 [[noreturn]] void raise_os_error(int error_number, const std::string& what, std::string filename = {});
+
+// Describing a caught or stored exception without rethrowing it yourself: what Python prints for
+// `repr(exc)` and `str(exc)`, for the std::exception_ptr that Future::exception() and
+// ExceptHookArgs::exc_value hold. Each accepts a null pointer (Python's None) and never throws
+// anything but std::bad_alloc.
+
+/// The exception's type name: type_name() for a trident error ("queue.Empty"), the demangled C++
+/// name otherwise ("std::out_of_range", "int"), "NoneType" for a null pointer.
+std::string exception_type_name(const std::exception_ptr& error);
+/// Python's `str(exc)`: what() for a std::exception; for a thrown string or number, its value;
+/// "" for another type; "None" for a null pointer.
+std::string str(const std::exception_ptr& error);
+/// Python's `repr(exc)`: `ValueError('bad value')` — the type (a trident error by its Python
+/// `__name__`, without the module, as Python prints it: `Empty()`; any other type demangled:
+/// `std::out_of_range('vector')`) and the message quoted as Python quotes a str; `TypeName()`
+/// when the message is empty; a thrown string or number as `int(42)`; a thrown object of another
+/// type as `<Type object>`; "None" for a null pointer. `std::cout << trident::repr(f.exception())`.
+std::string repr(const std::exception_ptr& error);
 
 namespace threading {
 /// Python's `threading.BrokenBarrierError`: the barrier was reset or aborted while a thread waited.
