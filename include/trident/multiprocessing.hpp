@@ -152,3 +152,5 @@ using connection::Connection;
 std::pair<Connection, Connection> Pipe(bool duplex = true);
 
 }  // namespace trident::multiprocessing
+
+#include "trident/multiprocessing/process.hpp"  // Process and the start methods
