@@ -305,6 +305,7 @@ void become_current(Process& p) {
   {
     std::lock_guard l(st.mutex);
     st.name = g().child_name;
+    st.default_name = false;
     st.daemon = g().child_daemon;
     st.identity = g().identity;
     st.current = true;
@@ -376,7 +377,8 @@ Process::Process(ProcessOptions options, std::nullopt_t) : st_(std::make_shared<
     st.identity = g().identity;
     st.identity.push_back(++g().counter);
   }
-  st.name = options.name.empty() ? identity_name(st.identity) : std::move(options.name);
+  st.default_name = options.name.empty();
+  st.name = st.default_name ? identity_name(st.identity) : std::move(options.name);
   if (options.daemon) {
     st.daemon = *options.daemon;
   } else {
@@ -501,9 +503,9 @@ void Process::start() {
     child = {pid, pidfd, pidfd, false};
   } else {
     detail::Bootstrap b;
+    b.name = name();
     {
       std::lock_guard l(st.mutex);
-      b.name = st.name;
       b.daemon = st.daemon;
       b.identity = st.identity;
     }
@@ -624,6 +626,12 @@ void Process::close() {
 std::string Process::name() const {
   ProcessState& st = checked(st_, "name");
   std::lock_guard l(st.mutex);
+  if (st.default_name && typeid(*this) != typeid(Process)) {
+    // Python names a subclass object after its class: "MyProcess-1" (unqualified, as __name__).
+    std::string type = pickle::detail::demangle(typeid(*this).name());
+    if (auto colon = type.rfind("::"); colon != std::string::npos) type.erase(0, colon + 2);
+    return type + st.name.substr(std::string("Process").size());
+  }
   return st.name;
 }
 
@@ -631,6 +639,7 @@ void Process::set_name(std::string name) {
   ProcessState& st = checked(st_, "set_name");
   std::lock_guard l(st.mutex);
   st.name = std::move(name);
+  st.default_name = false;
 }
 
 bool Process::daemon() const {

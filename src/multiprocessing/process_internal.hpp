@@ -26,6 +26,7 @@ class ProcessState {
   trident::detail::Mutex mutex;  // guards every field below but the const-after-start ones
   Kind kind = Kind::handle;
   std::string name;
+  bool default_name = false;  // `name` is "Process-N": a subclass shows its own class name instead
   bool daemon = false;
   std::optional<StartMethod> method;  // a context's method; unset = the default at start()
   std::vector<int> identity;          // Python's _identity: names "Process-1:2"
@@ -44,6 +45,7 @@ class ProcessState {
 // What a forkserver or spawn child is told (pickled; the fds travel beside it).
 struct Bootstrap {
   std::string name;
+  bool default_name = false;  // `name` is "Process-N": a subclass shows its own class name instead
   bool daemon = false;
   std::vector<int> identity;
   int parent_pid = 0;

@@ -15,7 +15,6 @@
 // - A Process subclass crosses to forkserver/spawn children when registered with
 //   TRIDENT_REGISTER_PROCESS(Type) and given a cereal `serialize` member (Python pickles the
 //   object); under fork any subclass works.
-// - The default name is "Process-N" for subclasses too (Python uses the class name).
 // - Python's `SystemExit` has no C++ form: a child's exit code is 0 after run() returns, 1 after an
 //   exception escaped it (reported on the child's stderr as `Process NAME:` and `Type: message`),
 //   or what the target passed to os::_exit / std::exit.
@@ -45,7 +44,8 @@ class Process;
 
 /// `Process(name=, daemon=)` keyword arguments.
 struct ProcessOptions {
-  /// The name; empty means "Process-N" ("Process-N:M" in a child, after its own identity).
+  /// The name; empty means "Process-N" ("Process-N:M" in a child, after its own identity), or
+  /// for a subclass "ClassName-N" (the unqualified class name, as Python's `type(self).__name__`).
   std::string name{};
   /// Whether the child is a daemon; unset inherits the creating process's flag (Python's
   /// `daemon=None`). Daemon children are terminated when this process exits and may not start
