@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -174,6 +175,8 @@ void start_server_locked() {
   int r = platform::make_socketpair(sp);
   if (r < 0) raise_os_error(-r, "multiprocessing: fork server: socketpair()");
   const int me = platform::get_pid();
+  std::fflush(stdout);  // the server's children must not print what this process buffered
+  std::fflush(stderr);
   const int pid = platform::fork_process();
   if (pid < 0) {
     platform::close_fd(sp[0]);

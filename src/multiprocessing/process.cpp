@@ -465,6 +465,10 @@ void Process::start() {
   cleanup_children();
   const StartMethod method = detail::effective_method(st.method);
   ensure_exit_handler();
+  // Python's util._flush_std_streams, for every method: output the parent buffered comes before
+  // the child's (and a forked child must not print it again).
+  std::fflush(stdout);
+  std::fflush(stderr);
   detail::StartedChild child;
   if (method == StartMethod::fork) {
     const bool initial = platform::is_initial_thread();
