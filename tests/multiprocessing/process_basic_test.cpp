@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -66,6 +67,16 @@ void start_daemon_grandchild(Connection c, std::string method) {
   gc.start();
   r.recv<int>();
   c.send(gc.pid().value_or(-1));
+}
+
+// Starts a daemon grandchild, reports its pid, and waits to be killed.
+void start_daemon_and_wait(Connection c, std::string method) {
+  auto [r, w] = mp::Pipe();
+  Process gc = mp::get_context(method).Process(mp::ProcessOptions{.daemon = true}, sleep_forever_after_ready, w);
+  gc.start();
+  r.recv<int>();
+  c.send(gc.pid().value_or(-1));
+  for (;;) pause();
 }
 
 void daemon_starts_child(Connection c, std::string method) {
@@ -144,6 +155,15 @@ class StderrCapture {
 };
 
 bool pid_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// Alive and not a zombie (an orphan's zombie waits for whoever reaps orphans here).
+bool pid_running(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  const auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < line.size() && line[close_paren + 2] != 'Z';
+}
 
 class ProcessTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -332,6 +352,22 @@ TEST_P(ProcessTest, DaemonChildTerminatedWhenParentExits) {
   p.join(10s);
   EXPECT_EQ(p.exitcode(), 0);
   EXPECT_FALSE(pid_exists(gc)) << "the daemon grandchild outlived its parent";
+}
+
+// A daemon child of a parent killed without any chance to clean up is not left running
+// (PR_SET_PDEATHSIG; under forkserver through the fork server's own death).
+TEST_P(ProcessTest, DaemonChildDiesWithKilledParent) {
+  auto [r, w] = mp::Pipe();
+  Process p = ctx().Process(start_daemon_and_wait, w, GetParam());
+  p.start();
+  const int gc = r.recv<int>();
+  ASSERT_GT(gc, 0);
+  p.kill();
+  p.join(10s);
+  EXPECT_EQ(p.exitcode(), -SIGKILL);
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (pid_running(gc) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(pid_running(gc)) << "the daemon grandchild outlived its killed parent";
 }
 
 // Python: "daemonic processes are not allowed to have children".
