@@ -54,6 +54,10 @@ struct Globals {
   Process* current = nullptr;                           // current_process(); null: the main object
   Process* parent = nullptr;                            // parent_process()
   bool exit_handler = false;
+  // A child's parent, described lazily by parent_process() (most children never ask).
+  int parent_pid = 0;
+  std::string parent_name;
+  bool parent_direct = false;
   std::string child_name;  // a forkserver/spawn child's identity, for become_current
   bool child_daemon = false;
 };
@@ -144,17 +148,27 @@ bool wait_exit(ProcessState& st, Timeout timeout) {
     if (poll_locked(st)) return true;
     fd = st.sentinel;
   }
-  if (connection::wait({connection::Waitable(fd)}, timeout).empty()) return false;
+  if (&trident::detail::current_parker() == &trident::detail::thread_parker()) {
+    // An OS thread parks in the kernel on the fd itself (as Connection does): no allocation
+    // between start() and join(), which matters to start+join latency right after a fork.
+    const trident::detail::Deadline deadline = trident::detail::Deadline::after(timeout, "Process::join()");
+    pollfd p{fd, POLLIN, 0};
+    const int r = platform::poll_until(&p, 1, deadline.when());
+    if (r < 0) raise_os_error(-r, "Process::join(): ppoll()");
+    if (r == 0) return false;
+  } else if (connection::wait({connection::Waitable(fd)}, timeout).empty()) {
+    return false;
+  }
   std::lock_guard l(st.mutex);
   return poll_locked(st);
 }
 
-void send_signal(ProcessState& st, int sig) {
+void send_signal(ProcessState& st, int sig, const char* api) {
   std::lock_guard l(st.mutex);
   if (!st.started || st.exitcode || st.pidfd < 0 || st.current) return;
   if (poll_locked(st)) return;
   const int r = platform::pidfd_signal(st.pidfd, sig);
-  if (r < 0 && r != -ESRCH) raise_os_error(-r, "Process::terminate(): pidfd_send_signal()");
+  if (r < 0 && r != -ESRCH) raise_os_error(-r, std::string("Process::") + api + "(): pidfd_send_signal()");
 }
 
 // Python's util._exit_function: terminate daemonic children, then join every child.
@@ -166,7 +180,7 @@ void exit_function() {
   }
   const int me = platform::get_pid();
   for (auto& st : snapshot) {
-    if (st->creator_pid == me && st->daemon) send_signal(*st, SIGTERM);
+    if (st->creator_pid == me && st->daemon) send_signal(*st, SIGTERM, "terminate");
   }
   for (auto& st : snapshot) {
     if (st->creator_pid != me) continue;
@@ -231,7 +245,10 @@ void become_child(Process* self, const std::vector<int>& identity, int parent_pi
   gl.counter = 0;
   gl.exit_handler = false;
   gl.current = self;
-  gl.parent = make_parent(parent_pid, parent_name, direct_parent);
+  gl.parent = nullptr;
+  gl.parent_pid = parent_pid;
+  gl.parent_name = parent_name;
+  gl.parent_direct = direct_parent;
 }
 
 void report_exception(const std::string& name) {
@@ -262,7 +279,7 @@ namespace detail {
 [[noreturn]] void finish_child(int code) {
   // Python's threading._shutdown, then util._exit_function.
   try {
-    for (;;) {
+    while (threading::active_count() > 1) {
       threading::Thread* wait_for = nullptr;
       for (threading::Thread* t : threading::enumerate()) {
         if (t != &threading::current_thread() && !t->daemon() && t->is_alive()) {
@@ -599,13 +616,13 @@ bool Process::is_alive() const {
 void Process::terminate() {
   ProcessState& st = checked(st_, "terminate");
   if (st.closed) closed_error("terminate");
-  send_signal(st, SIGTERM);
+  send_signal(st, SIGTERM, "terminate");
 }
 
 void Process::kill() {
   ProcessState& st = checked(st_, "kill");
   if (st.closed) closed_error("kill");
-  send_signal(st, SIGKILL);
+  send_signal(st, SIGKILL, "kill");
 }
 
 void Process::close() {
@@ -693,7 +710,29 @@ Process& current_process() {
   return cur != nullptr ? *cur : main_process();
 }
 
-Process* parent_process() { return g().parent; }
+Process* parent_process() {
+  Globals& gl = g();
+  int pid;
+  std::string name;
+  bool direct;
+  {
+    std::lock_guard lk(gl.mutex);
+    if (gl.parent != nullptr || gl.parent_pid == 0) return gl.parent;
+    pid = gl.parent_pid;
+    name = gl.parent_name;
+    direct = gl.parent_direct;
+  }
+  // Built outside the lock (a Process constructor takes it). A direct child whose parent already
+  // died finds getppid() changed and gets an object that is not alive.
+  Process* made = make_parent(pid, name, direct);
+  std::lock_guard lk(gl.mutex);
+  if (gl.parent == nullptr) {
+    gl.parent = made;
+    return made;
+  }
+  delete made;
+  return gl.parent;
+}
 
 std::vector<Process*> active_children() {
   cleanup_children();
