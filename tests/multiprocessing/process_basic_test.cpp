@@ -109,7 +109,8 @@ void start_watcher_and_exit(Connection c, std::string method) {
   trident::os::_exit(0);  // no join: the grandchild must see its parent die
 }
 
-// Captures what children write on stderr (fd 2 is inherited by every start method).
+// Captures what children write on stderr (fd 2 is inherited by fork and spawn children and sent
+// to fork server children with each request).
 class StderrCapture {
  public:
   StderrCapture() {
@@ -120,7 +121,13 @@ class StderrCapture {
     saved_ = dup(2);
     dup2(file_, 2);
   }
-  ~StderrCapture() { restore(); }
+  ~StderrCapture() {
+    restore();
+    if (file_ >= 0) close(file_);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+  /// Puts stderr back and returns what was written meanwhile.
   std::string text() {
     restore();
     std::string out;
@@ -132,26 +139,14 @@ class StderrCapture {
 
  private:
   void restore() {
-    if (saved_ >= 0) {
-      std::fflush(stderr);
-      dup2(saved_, 2);
-      close(saved_);
-      saved_ = -1;
-    }
-    if (file_ >= 0 && closed_) {
-    }
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    dup2(saved_, 2);
+    close(saved_);
+    saved_ = -1;
   }
-
- public:
-  void close_file() {
-    if (file_ >= 0) close(file_);
-    file_ = -1;
-  }
-
- private:
   int file_ = -1;
   int saved_ = -1;
-  bool closed_ = false;
 };
 
 bool pid_exists(int pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
@@ -206,7 +201,6 @@ TEST_P(ProcessTest, ExceptionInChildIsReportedAndExitsOne) {
   p.start();
   p.join();
   const std::string err = cap.text();
-  cap.close_file();
   EXPECT_EQ(p.exitcode(), 1);
   EXPECT_NE(err.find("Process Bad:"), std::string::npos) << err;
   EXPECT_NE(err.find("ValueError: boom"), std::string::npos) << err;
