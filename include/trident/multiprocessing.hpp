@@ -101,7 +101,9 @@ class Connection {
   bool poll(Timeout timeout = Seconds(0));
 
   /// Python's `close()`: closes the connection for every copy in this process (a forked child's
-  /// copy is its own). Idempotent.
+  /// copy is its own). Idempotent. The fd is closed once no call is inside it: a call blocked in
+  /// another thread on a duplex connection is woken (it sees the end of the stream); on a
+  /// one-way pipe it waits until the other end writes or closes.
   void close() noexcept;
   /// Python's `closed` property.
   bool closed() const noexcept;

@@ -5,8 +5,9 @@
 // exists there and it becomes the child's main thread (`threading.main_thread()`), the other
 // threads count as finished (`active_count() == 1`, joining them returns at once), trident's
 // internal locks are fresh, a ThreadPoolExecutor made in the parent refuses work in the child
-// (BrokenThreadPool: its workers did not cross), and subprocess's fd watcher starts afresh when a
-// child first needs it. These resets run for any fork of the process (pthread_atfork), so a raw
+// (BrokenThreadPool: its workers did not cross), multiprocessing Connections have no calls in
+// flight, and subprocess's fd watcher starts afresh when a child first needs it. These resets run for any fork of the
+// process (pthread_atfork), so a raw
 // ::fork() gets them too; the handlers of `register_at_fork` run only around `os::fork()`, as
 // CPython runs them only around `os.fork()`. Locks of the program itself (a threading::Lock held
 // by another thread at the fork) stay as they were — held, by a thread the child does not have —

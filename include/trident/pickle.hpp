@@ -12,7 +12,8 @@
 // member or free function — cereal's way, see its documentation. A type that cannot be pickled is
 // a compile-time error (cereal's static_assert), so Python's `PicklingError` has no use here.
 // (A multimap's elements with equal keys may come back in another relative order: cereal
-// reinserts them with a hint.)
+// reinserts them with a hint. An enum loads any value of its underlying type: a type that must
+// reject values it does not name validates them in its own `load`.)
 //
 // The frame (docs/multiprocessing.md has the details): an 11-byte header — magic 0x8A 0x54,
 // format version 1, and a 64-bit fingerprint of the C++ type — then cereal's binary encoding in
@@ -52,6 +53,7 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -199,7 +201,15 @@ void CEREAL_LOAD_FUNCTION_NAME(InputArchive& ar, cereal::BinaryData<T>& bd) {
 
 template <class T>
 std::uint64_t type_fingerprint() noexcept {
-  static const std::uint64_t h = detail::fnv1a(typeid(T).name());
+  // A cache without an initialization guard (a constant-initialized atomic): a guarded static
+  // being initialized by another thread at a fork would block the child forever. Two threads may
+  // both compute it the first time; they store the same value.
+  static constinit std::atomic<std::uint64_t> cache{0};
+  std::uint64_t h = cache.load(std::memory_order_relaxed);
+  if (h == 0) {
+    h = detail::fnv1a(typeid(T).name());
+    cache.store(h, std::memory_order_relaxed);
+  }
   return h;
 }
 

@@ -75,13 +75,20 @@ class ThreadParker final : public Parker {
 
 thread_local Parker* tl_parker = nullptr;
 
+// Constant-initialized, so there is no initialization guard: a lazily built function-local static
+// leaves a forked child stuck on its guard forever when another thread of the parent was building
+// it at the moment of the fork (the first wait of a new thread racing os::fork). The union keeps
+// it from being destroyed: threads outliving static destruction may still park.
+union ThreadParkerStorage {
+  ThreadParker parker;
+  constexpr ThreadParkerStorage() : parker() {}
+  ~ThreadParkerStorage() {}
+};
+constinit ThreadParkerStorage g_thread_parker;
+
 }  // namespace
 
-Parker& thread_parker() noexcept {
-  // Never destroyed: threads outliving static destruction may still park.
-  static Parker* const instance = new ThreadParker();
-  return *instance;
-}
+Parker& thread_parker() noexcept { return g_thread_parker.parker; }
 
 Parker& current_parker() noexcept { return tl_parker != nullptr ? *tl_parker : thread_parker(); }
 

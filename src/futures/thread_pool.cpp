@@ -92,6 +92,7 @@ struct ThreadPoolExecutor::Pool {
   void shut_down(bool cancel_futures);
   static void join_pools_at_exit();
   static void after_fork_in_child() noexcept;
+  static const bool fork_handler_registered;
   static void ensure_exit_handler();
   void worker() noexcept;
   void initializer_failed() noexcept;
@@ -131,6 +132,11 @@ void ThreadPoolExecutor::Pool::after_fork_in_child() noexcept {
     p->forked = true;
   }
 }
+
+// Registered at load time rather than by the first executor: a guarded static still being
+// initialized by another thread at a fork would block the child at its first executor.
+const bool ThreadPoolExecutor::Pool::fork_handler_registered =
+    (pthread_atfork(nullptr, nullptr, &ThreadPoolExecutor::Pool::after_fork_in_child), true);
 
 void ThreadPoolExecutor::Pool::join_pools_at_exit() {
   std::vector<std::shared_ptr<Pool>> pools;
@@ -295,8 +301,6 @@ ThreadPoolExecutor::ThreadPoolExecutor(ThreadPoolOptions options) {
   std::string prefix = std::move(options.thread_name_prefix);
   if (prefix.empty()) prefix = "ThreadPoolExecutor-" + std::to_string(g_executor_counter.fetch_add(1));
   pool_ = std::make_shared<Pool>(workers, std::move(prefix), std::move(options.initializer));
-  static const bool fork_handler = (pthread_atfork(nullptr, nullptr, &Pool::after_fork_in_child), true);
-  (void)fork_handler;
   std::lock_guard g(g_pools_mutex);
   if (g_pools == nullptr) g_pools = new std::vector<std::weak_ptr<void>>();
   std::erase_if(*g_pools, [](const std::weak_ptr<void>& w) { return w.expired(); });

@@ -7,10 +7,12 @@
 // the fd watched by the fd watcher (subprocess/fd_wait) through its own parker, so the read or
 // write that follows finds data or room and does not block the thread.
 #include <poll.h>
+#include <pthread.h>
 
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "platform/linux/conn_io.hpp"
 #include "platform/linux/pipe_io.hpp"
@@ -45,10 +47,8 @@ void wait_through_parker(int fd, short events, const Deadline& deadline) {
 }  // namespace
 
 struct Connection::State {
-  State(int f, bool r, bool w) : fd(f), readable(r), writable(w), is_socket(platform::is_socket(f)) {}
-  ~State() {
-    if (!fd_closed) platform::close_fd(fd);
-  }
+  State(int f, bool r, bool w);
+  ~State();
 
   const int fd;
   const bool readable;
@@ -62,6 +62,8 @@ struct Connection::State {
   bool fd_closed = false;  // fd was closed (never reused by us after that)
   Mutex send_mutex;        // one sender at a time: frames are whole
   Mutex recv_mutex;        // one receiver at a time
+  State* prev = nullptr;   // links in the registry of live states, guarded by its mutex
+  State* next = nullptr;
 
   // Closes the fd now if no call uses it, else leaves that to the last one (waking blocked socket
   // calls). Called with `mutex` held.
@@ -87,6 +89,61 @@ struct Connection::State {
     close_locked();
   }
 };
+
+namespace {
+
+// Every live State, so that a forked child can reset them: the parent's other threads may have
+// been inside a call (holding a direction's lock, counted in `users`) at the fork, and they do not
+// exist in the child. Never destroyed (States may outlive static destruction).
+struct Registry {
+  Mutex mutex;
+  Connection::State* head = nullptr;  // guarded by mutex
+};
+Registry& registry() {
+  static Registry* const r = new Registry;
+  return *r;
+}
+
+// In a forked child, which has only the forking thread: fresh locks, no calls in flight, and the
+// fds of connections closed meanwhile really closed.
+void after_fork_in_child() noexcept {
+  Registry& r = registry();
+  new (&r.mutex) Mutex;
+  for (Connection::State* s = r.head; s != nullptr; s = s->next) {
+    new (&s->mutex) Mutex;
+    new (&s->send_mutex) Mutex;
+    new (&s->recv_mutex) Mutex;
+    s->users = 0;
+    if (!s->open && !s->fd_closed) {
+      platform::close_fd(s->fd);
+      s->fd_closed = true;
+    }
+  }
+}
+
+// registry() is built here, at load time, so no thread is ever inside its initialization at a fork.
+[[maybe_unused]] const bool g_fork_handler =
+    ((void)registry(), pthread_atfork(nullptr, nullptr, &after_fork_in_child), true);
+
+}  // namespace
+
+Connection::State::State(int f, bool r, bool w) : fd(f), readable(r), writable(w), is_socket(platform::is_socket(f)) {
+  Registry& reg = registry();
+  std::lock_guard g(reg.mutex);
+  next = reg.head;
+  if (next != nullptr) next->prev = this;
+  reg.head = this;
+}
+
+Connection::State::~State() {
+  {
+    Registry& reg = registry();
+    std::lock_guard g(reg.mutex);
+    (prev != nullptr ? prev->next : reg.head) = next;
+    if (next != nullptr) next->prev = prev;
+  }
+  if (!fd_closed) platform::close_fd(fd);
+}
 
 namespace {
 

@@ -35,8 +35,9 @@ Handlers& handlers() {
 }
 
 // Another thread may have been registering at the fork: the child has only the forking thread.
+// handlers() is built here, at load time, so no thread is ever inside its initialization at a fork.
 [[maybe_unused]] const bool g_reinit =
-    (pthread_atfork(nullptr, nullptr, [] { new (&handlers().mutex) trident::detail::Mutex; }), true);
+    ((void)handlers(), pthread_atfork(nullptr, nullptr, [] { new (&handlers().mutex) trident::detail::Mutex; }), true);
 
 void report_ignored(const char* which) noexcept {
   try {

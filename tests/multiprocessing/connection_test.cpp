@@ -5,6 +5,7 @@
 // short by a writer killed mid-message or over maxlength is a clear error, after which the
 // connection is closed rather than misaligned. A forked child reports through its exit status (a
 // failed check prints itself) and leaves with os::_exit, never returning into GoogleTest.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -335,6 +336,62 @@ TEST(Connection, WriterKilledBetweenFramesGivesEOFErrorAfterItsMessages) {
   EXPECT_EQ(reader.recv<int>(), 2);
   EXPECT_THROW(reader.recv<int>(), trident::EOFError);
   EXPECT_EQ(join_child(pid), -SIGKILL);
+}
+
+// After a fork, a Connection is usable in the child even if another thread of the parent was
+// inside a call on it at that moment (holding its send lock, counted as a user of its fd): those
+// threads do not exist in the child, so the child's copy starts with fresh locks and no users.
+// Here the parent's thread is blocked sending a frame larger than the socket buffer; the child
+// drains that frame, then sends and receives on the same connection, and closes it for real.
+TEST(Connection, UsableInChildWhileAParentThreadWasInsideACall) {
+  auto [a, b] = mp::Pipe();
+  const std::string big(8 << 20, 's');
+  std::thread sender([a, &big] {
+    Connection c = a;
+    c.send_bytes(big);  // blocks inside the frame until the child drains it
+  });
+  ASSERT_TRUE(b.poll(trident::Seconds(30)));  // the sender is inside send_bytes
+  const int pid = start_child([&] {
+    alarm(20);  // a lock left held by the parent's thread would hang here: fail instead
+    CHILD_CHECK(b.recv_bytes() == big);
+    a.send_bytes("from the child");
+    CHILD_CHECK(b.recv_bytes() == "from the child");
+    const int fd = a.fileno();
+    a.close();
+    CHILD_CHECK(fcntl(fd, F_GETFD) == -1);  // really closed: no user is left in this process
+    return 0;
+  });
+  EXPECT_EQ(join_child(pid), 0);
+  sender.join();
+  EXPECT_FALSE(b.poll());
+}
+
+// Python's `with conn:` / __del__: the fd is closed when the last copy of a Connection goes.
+TEST(Connection, LastCopyClosesTheFd) {
+  int fd = -1;
+  {
+    auto [a, b] = mp::Pipe();
+    fd = a.fileno();
+    Connection copy = a;
+    EXPECT_NE(fcntl(fd, F_GETFD), -1);
+  }
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+}
+
+// Closing a connection in a forked child closes the child's copy only (TestConnection's
+// test_spawn_close theme): the parent's ends still carry messages.
+TEST(Connection, CloseInChildLeavesTheParentsCopyOpen) {
+  auto [a, b] = mp::Pipe();
+  const int pid = start_child([&] {
+    a.close();
+    b.close();
+    CHILD_CHECK(a.closed() && b.closed());
+    return 0;
+  });
+  EXPECT_EQ(join_child(pid), 0);
+  EXPECT_FALSE(a.closed());
+  a.send(std::string("still open"));
+  EXPECT_EQ(b.recv<std::string>(), "still open");
 }
 
 // A corrupt frame header (bytes written to the fd by something else) is an OSError that closes

@@ -25,6 +25,17 @@
 // refuses that by default (die_after_fork) because its own runtime may be inconsistent there.
 extern "C" const char* __tsan_default_options() { return "die_after_fork=0"; }
 
+// TSan cannot follow a thread started in a child forked from a multi-threaded parent: its thread
+// registry still holds the parent's threads, and glibc hands the new thread a dead one's stack and
+// pthread_t, which TSan rejects ("dup thread with used id") by exiting. Under TSan the children
+// below therefore check everything except starting new threads; the release and ASan runs check
+// that too.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kCanStartThreadsInChild = false;
+#else
+constexpr bool kCanStartThreadsInChild = true;
+#endif
+
 namespace os = trident::os;
 namespace threading = trident::threading;
 using namespace std::chrono_literals;
@@ -66,6 +77,7 @@ int check_threading_state_in_child() {
   CHILD_CHECK(threading::enumerate().size() == 1);
   CHILD_CHECK(threading::main_thread().is_alive());
   CHILD_CHECK(threading::main_thread().native_id() == os::getpid());
+  if (!kCanStartThreadsInChild) return 0;
   // A new thread starts, runs and is joined.
   std::atomic<int> ran{0};
   threading::Event go;
@@ -273,6 +285,7 @@ TEST(OsFork, ParentExecutorIsBrokenInChildNewOneWorks) {
                 CHILD_CHECK(std::string(e.what()).find("created before a fork") != std::string::npos);
               }
               pool.shutdown(true);  // returns: its workers are not here to join
+              if (!kCanStartThreadsInChild) return 0;
               trident::futures::ThreadPoolExecutor fresh(2);
               CHILD_CHECK(fresh.submit([] { return 3; }).result() == 3);
               return 0;

@@ -1,5 +1,6 @@
 // A user's program built against the installed trident (find_package and pkg-config).
 #include <trident/futures.hpp>
+#include <trident/pickle.hpp>  // pulls in cereal: the package must find it
 #include <trident/queue.hpp>
 #include <trident/threading.hpp>
 
@@ -14,6 +15,7 @@ int main() {
   int sum = 0;
   for (int i = 0; i < 10; ++i) sum += q.get();
   producer.join();
+  sum = trident::pickle::loads<int>(trident::pickle::dumps(sum));
   trident::futures::ThreadPoolExecutor pool(2);
   auto f = pool.submit([](int x) { return x * 2; }, sum);
   std::cout << "consumer: " << f.result() << "\n";
