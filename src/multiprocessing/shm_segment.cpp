@@ -1,9 +1,12 @@
 // Named shared-memory segments and their tracking (docs/multiprocessing_shared.md).
 #include "trident/detail/shm_segment.hpp"
 
+#include <pthread.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
+#include <new>
 
 #include "platform/linux/pipe_io.hpp"
 #include "platform/linux/shm.hpp"
@@ -15,6 +18,11 @@ namespace {
 
 std::mutex g_tracker_mutex;
 int g_tracker_fd = -1;  // guarded by g_tracker_mutex; inherited by forked children on purpose
+
+// A thread of the parent may have held the mutex at fork(); the child has only the forking thread,
+// so it starts with a fresh one.
+void on_fork_child() noexcept { new (&g_tracker_mutex) std::mutex; }
+[[maybe_unused]] const bool g_atfork_registered = (pthread_atfork(nullptr, nullptr, &on_fork_child), true);
 
 // Sends one line to the tracker, starting it on first use.
 void tracker_send(const std::string& line, std::string_view api) {

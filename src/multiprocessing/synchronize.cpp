@@ -9,7 +9,7 @@
 #include <climits>
 #include <mutex>
 
-#include "platform/linux/pipe_io.hpp"
+#include "core/cpu_relax.hpp"
 #include "platform/linux/shm.hpp"
 
 namespace trident::multiprocessing {
@@ -34,6 +34,8 @@ void on_fork_child() noexcept {
 // How often a sleeping acquirer looks whether the holder is still alive: the bound on how long a
 // lock stays stuck after its holder died (a dead holder cannot wake anyone).
 constexpr auto kOwnerPoll = std::chrono::milliseconds(10);
+// Polls of a held lock word before sleeping (about a microsecond of pause instructions).
+constexpr int kSpins = 100;
 }  // namespace
 
 int fetch_pid() noexcept {
@@ -53,6 +55,11 @@ bool lock_acquire_slow(LockState* s, std::uint32_t id, bool blocking, const Dead
   // lock between live processes never pays for the look).
   bool look = false;
   bool slept = false;
+  // A short spin first: a holder in another process usually releases within a few hundred
+  // nanoseconds, far less than a futex sleep and wake-up cost.
+  for (int spin = 0; spin < kSpins && blocking && s->word.load(std::memory_order_relaxed) != 0; ++spin) {
+    trident::detail::cpu_relax();
+  }
   for (;;) {
     std::uint32_t v = s->word.load(std::memory_order_relaxed);
     if (v == 0) {
