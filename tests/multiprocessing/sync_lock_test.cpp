@@ -286,3 +286,51 @@ TEST_F(ShmTest, LockPingPongBetweenProcesses) {
 }
 
 }  // namespace
+
+namespace {
+
+// The handle design: a lock is its segment's name plus an offset, so a handle rebuilt from those
+// (what a forkserver/spawn child will get) is the same lock.
+TEST_F(ShmTest, LockRebuiltFromSegmentNameAndOffsetIsTheSameLock) {
+  mp::Lock lock;
+  auto segment = trident::detail::ShmSegment::attach(lock.segment_name(), "test");
+  mp::Lock rebuilt(segment, lock.offset());
+  lock.acquire();
+  EXPECT_TRUE(rebuilt.locked());
+  EXPECT_FALSE(rebuilt.try_lock());
+  rebuilt.release();
+  EXPECT_FALSE(lock.locked());
+  mp::Value<int> v(5);
+  mp::RLock value_lock(trident::detail::ShmSegment::attach(v.get_lock().segment_name(), "test"), 0);
+  std::lock_guard g(value_lock);
+  EXPECT_TRUE(v.get_lock().is_owned());  // same thread, same shared state
+}
+
+// lock_tests: threads of one process contend on a process lock and an RLock like on threading's.
+TEST_F(ShmTest, ThreadsContendOnProcessLocks) {
+  mp::Lock lock;
+  mp::RLock rlock;
+  long a = 0;
+  long b = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5000; ++i) {
+        {
+          std::lock_guard g(lock);
+          ++a;
+        }
+        std::lock_guard g1(rlock);
+        std::lock_guard g2(rlock);
+        ++b;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(a, 20000);
+  EXPECT_EQ(b, 20000);
+  EXPECT_FALSE(lock.owner_died());
+  EXPECT_FALSE(rlock.owner_died());
+}
+
+}  // namespace

@@ -359,3 +359,42 @@ TEST_F(ShmTest, ConditionWakesInArrivalOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// Threads of one process use a process-shared Condition, Semaphore and Event as threading's:
+// a producer/consumer over a Condition loses no item.
+TEST_F(ShmTest, ThreadsUseProcessConditionSemaphoreAndEvent) {
+  mp::Condition cond;
+  int items = 0;
+  int consumed = 0;
+  constexpr int kItems = 2000;
+  std::thread consumer([&] {
+    for (int i = 0; i < kItems; ++i) {
+      std::unique_lock g(cond);
+      EXPECT_TRUE(cond.wait_for([&] { return items > 0; }, 30s));
+      --items;
+      ++consumed;
+    }
+  });
+  for (int i = 0; i < kItems; ++i) {
+    std::lock_guard g(cond);
+    ++items;
+    cond.notify();
+  }
+  consumer.join();
+  EXPECT_EQ(consumed, kItems);
+
+  mp::Semaphore s(0);
+  mp::Event done;
+  std::thread t([&] {
+    for (int i = 0; i < 100; ++i) EXPECT_TRUE(s.acquire(true, 30s));
+    done.set();
+  });
+  for (int i = 0; i < 100; ++i) s.release();
+  EXPECT_TRUE(done.wait(30s));
+  t.join();
+  EXPECT_EQ(s.get_value(), 0);
+}
+
+}  // namespace
