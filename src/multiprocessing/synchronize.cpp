@@ -429,14 +429,12 @@ void Barrier::abort() {
 }
 
 int Barrier::n_waiting() const {
-  auto& c = const_cast<Condition&>(cond_);
-  std::lock_guard g(c);
+  std::lock_guard g(cond_);
   return ref_.state->state == kFilling ? ref_.state->count : 0;
 }
 
 bool Barrier::broken() const {
-  auto& c = const_cast<Condition&>(cond_);
-  std::lock_guard g(c);
+  std::lock_guard g(cond_);
   return ref_.state->state == kBroken;
 }
 

@@ -339,7 +339,7 @@ class Barrier {
     int count;
   };
   void break_barrier();
-  Condition cond_;  // over a Lock; guards *ref_.state
+  mutable Condition cond_;  // over a Lock; guards *ref_.state (taken by the const queries too)
   detail::SharedRef<State> ref_;
   std::function<void()> action_;
   Timeout timeout_;
