@@ -207,6 +207,16 @@ TEST_F(ShmTest, ShareableListAttachedByNameInAChild) {
   sl.shm().unlink();
 }
 
+// Python: an empty ShareableList is allowed and attachable.
+TEST_F(ShmTest, EmptyShareableList) {
+  ShareableList sl(std::vector<ShareableList::Item>{});
+  EXPECT_EQ(sl.size(), 0u);
+  EXPECT_THROW(sl.get(0), trident::IndexError);
+  ShareableList other(nullptr, {.name = sl.shm().name()});
+  EXPECT_EQ(other.size(), 0u);
+  sl.shm().unlink();
+}
+
 // Attaching a ShareableList to a segment that is not one is a clear ValueError, not garbage.
 TEST_F(ShmTest, ShareableListOnForeignSegmentIsValueError) {
   SharedMemory s({.create = true, .size = 64});

@@ -398,3 +398,23 @@ TEST_F(ShmTest, ThreadsUseProcessConditionSemaphoreAndEvent) {
 }
 
 }  // namespace
+
+namespace {
+
+// Python _TestBarrier.test_single_thread / test_default_timeout: one party passes at once (running
+// the action); the constructor's timeout applies when wait() gives none, and breaks the barrier.
+TEST_F(ShmTest, BarrierSinglePartyAndDefaultTimeout) {
+  int ran = 0;
+  mp::Barrier one(1, [&] { ++ran; });
+  EXPECT_EQ(one.wait(), 0);
+  EXPECT_EQ(one.wait(), 0);
+  EXPECT_EQ(ran, 2);
+  mp::Barrier two(2, {}, 50ms);
+  const auto t0 = Clock::now();
+  EXPECT_THROW(two.wait(), trident::threading::BrokenBarrierError);
+  EXPECT_GE(Clock::now() - t0, 45ms);
+  EXPECT_TRUE(two.broken());
+  EXPECT_THROW(mp::Barrier(2, {}, -1s), trident::ValueError);
+}
+
+}  // namespace
