@@ -32,8 +32,7 @@ void tracker_send(const std::string& line, std::string_view api) {
     if (fd < 0) raise_os_error(-fd, std::string(api) + ": starting the shared-memory segment tracker");
     g_tracker_fd = fd;
   }
-  // Lines are far shorter than PIPE_BUF, so each is one atomic write even with many writers.
-  platform::shm_write_all(g_tracker_fd, line.data(), line.size());
+  platform::shm_tracker_send(g_tracker_fd, line.data(), line.size());
 }
 
 // Tells a running tracker that `name` is gone; without a tracker nobody tracks it anyway.
@@ -41,7 +40,7 @@ void tracker_forget(const std::string& name) noexcept {
   std::lock_guard g(g_tracker_mutex);
   if (g_tracker_fd < 0) return;
   const std::string line = "U " + name + "\n";
-  platform::shm_write_all(g_tracker_fd, line.data(), line.size());
+  platform::shm_tracker_send(g_tracker_fd, line.data(), line.size());
 }
 
 void check_name(const std::string& name, std::string_view api) {

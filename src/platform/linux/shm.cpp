@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -120,18 +121,13 @@ bool task_gone(int id) noexcept {
   return state == 'Z' || state == 'X';
 }
 
-int shm_write_all(int fd, const void* data, std::size_t n) noexcept {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t r = write(fd, p, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    p += r;
-    n -= static_cast<std::size_t>(r);
+int shm_tracker_send(int fd, const void* data, std::size_t n) noexcept {
+  // MSG_NOSIGNAL: a tracker that was killed must not take the program down with SIGPIPE.
+  for (;;) {
+    ssize_t r = send(fd, data, n, MSG_NOSIGNAL);
+    if (r >= 0) return 0;
+    if (errno != EINTR) return -errno;
   }
-  return 0;
 }
 
 namespace {
@@ -220,8 +216,10 @@ struct Watch {
 }  // namespace
 
 int start_segment_tracker() noexcept {
+  // A SOCK_SEQPACKET pair: each message arrives whole even with many writers, and the tracker
+  // reads end-of-stream once every writer is gone, as with a pipe.
   int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) != 0) return -errno;
   pid_t child = fork();
   if (child < 0) {
     int e = errno;
@@ -235,6 +233,7 @@ int start_segment_tracker() noexcept {
     if (fork() != 0) _exit(0);
     signal(SIGINT, SIG_IGN);   // as CPython's resource tracker: a Ctrl-C meant for the program
     signal(SIGTERM, SIG_IGN);  // must not stop the cleanup of what the program leaves behind
+    close(p[1]);               // first: it may be fd 3, where the reading end goes
     int rfd = p[0];
     if (rfd != 3) {
       dup2(rfd, 3);

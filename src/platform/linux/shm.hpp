@@ -43,13 +43,13 @@ int shm_gettid() noexcept;
 bool task_gone(int id) noexcept;
 
 /// Starts the segment tracker: a grandchild process (not our child, so nobody needs to reap it)
-/// that reads lines `R <pid> <name>` / `U <name>` from a pipe and removes every name still
+/// that receives messages `R <pid> <name>\n` / `U <name>\n` and removes every name still
 /// registered by a pid once that process has exited (it watches each pid with a pidfd), and
-/// every remaining name once the last writer of the pipe is gone. Returns the write end (O_CLOEXEC,
-/// inherited by forked children) or -errno.
+/// every remaining name once the last holder of the writing end is gone. Returns the writing end
+/// (O_CLOEXEC, inherited by forked children) or -errno.
 int start_segment_tracker() noexcept;
-/// Writes all of `data` to `fd` (one write for short messages, so lines from many processes never
-/// interleave); 0 or -errno.
-int shm_write_all(int fd, const void* data, std::size_t n) noexcept;
+/// Sends one message to the tracker (atomically: a SOCK_SEQPACKET socket); 0 or -errno, never
+/// SIGPIPE.
+int shm_tracker_send(int fd, const void* data, std::size_t n) noexcept;
 
 }  // namespace trident::platform
