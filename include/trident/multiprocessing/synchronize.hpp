@@ -7,11 +7,12 @@
 // (the constructors taking `(segment, offset)`), which is what a forkserver/spawn child will get.
 // Semantics are the threading module's (same Lockable shape: acquire(blocking, timeout), release,
 // lock/unlock/try_lock, trident::Timeout); blocked threads sleep on a futex word in the shared
-// mapping. See docs/multiprocessing_shared.md.
+// mapping (a greenlet hub cannot see such a word: docs/multiprocessing_shared.md says how a
+// greenlet will park on these, through a hub-side waiter thread). See that page for the layouts.
 //
 // What deliberately differs from Python:
 // - Robust locks: if a process dies holding a `Lock` (or the thread holding an `RLock` dies), the
-//   next acquirer gets the lock within a bounded time (tens of milliseconds, see the docs) and
+//   next acquirer gets the lock within a bounded time (a 10 ms poll plus scheduling) and
 //   `owner_died()` tells it so. CPython deadlocks forever.
 // - `Lock::release()` of an unlocked lock is ValueError (CPython's multiprocessing message
 //   "semaphore or lock released too many times"); `RLock::release()` by a non-owner is
