@@ -1,4 +1,4 @@
-// Named shared-memory segments and their tracking (docs/multiprocessing_shared.md).
+// Named shared-memory segments and their tracking (docs/multiprocessing.md).
 #include "trident/detail/shm_segment.hpp"
 
 #include <pthread.h>
@@ -10,6 +10,7 @@
 
 #include "platform/linux/pipe_io.hpp"
 #include "platform/linux/shm.hpp"
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/errors.hpp"
 
 namespace trident::detail {
@@ -139,3 +140,21 @@ void ShmSegment::unlink(std::string_view api) {
 }
 
 }  // namespace trident::detail
+
+namespace trident::multiprocessing::detail {
+
+void check_parts(const SegmentRef& r, std::size_t n, const char* type) {
+  if (r.parts.size() != n) {
+    throw pickle::UnpicklingError(std::string("Process: an argument that should be a ") + type +
+                                  " has the wrong number of segments");
+  }
+}
+
+std::shared_ptr<trident::detail::ShmSegment> attach_part(const SegmentRef& r, std::size_t i, const char* type) {
+  if (i >= r.parts.size()) check_parts(r, i + 1, type);
+  // FileNotFoundError here means the parent destroyed its last handle before the child started.
+  return trident::detail::ShmSegment::attach(r.parts[i].name,
+                                             std::string("Process: a ") + type + " argument in the child");
+}
+
+}  // namespace trident::multiprocessing::detail

@@ -1,5 +1,5 @@
 // multiprocessing.synchronize: process-shared locks on futex words in shared memory
-// (docs/multiprocessing_shared.md explains the layout and how a dead owner is detected).
+// (docs/multiprocessing.md explains the layout and how a dead owner is detected).
 #include "trident/multiprocessing/synchronize.hpp"
 
 #include <pthread.h>

@@ -2,7 +2,7 @@
 //
 // Not API: the handles of trident/multiprocessing/{shared_memory,synchronize,sharedctypes}.hpp
 // hold one through a shared_ptr, so copies of a handle (and a forked child's inherited copies)
-// share one mapping. See docs/multiprocessing_shared.md for naming and tracking.
+// share one mapping. See docs/multiprocessing.md for naming and tracking.
 #pragma once
 
 #include <cstddef>

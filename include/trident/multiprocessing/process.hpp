@@ -9,9 +9,11 @@
 //   handle lets it run on (it is still terminated when this process exits). Handles are movable.
 // - What crosses to a `forkserver` or `spawn` child (docs/multiprocessing.md, "Processes"): the
 //   target must be a plain function or a captureless lambda, and each argument picklable
-//   (trident/pickle.hpp) or a `Connection` (its fd crosses). Under `fork` anything works. The
-//   typed contexts (`spawn_context`, `forkserver_context`) reject a target that cannot cross at
-//   compile time; through the default or a runtime `Context` it is a TypeError from start().
+//   (trident/pickle.hpp), a `Connection` (its fd crosses) or a shared-memory handle — a process
+//   lock, `Value`, `Array`, `SharedMemory`, ... (its segment's name crosses; a `Barrier` only
+//   without an action). Under `fork` anything works. The typed contexts (`spawn_context`,
+//   `forkserver_context`) reject a target that cannot cross at compile time; through the default
+//   or a runtime `Context` it is a TypeError from start().
 // - A Process subclass crosses to forkserver/spawn children when registered with
 //   TRIDENT_REGISTER_PROCESS(Type) and given a cereal `serialize` member (Python pickles the
 //   object); under fork any subclass works.
@@ -22,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,8 +36,12 @@
 #include <utility>
 #include <vector>
 
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/errors.hpp"
 #include "trident/multiprocessing.hpp"
+#include "trident/multiprocessing/shared_memory.hpp"
+#include "trident/multiprocessing/sharedctypes.hpp"
+#include "trident/multiprocessing/synchronize.hpp"
 #include "trident/pickle.hpp"
 #include "trident/timeout.hpp"
 
@@ -84,8 +91,11 @@ struct ConnectionRef {
 template <class T>
 struct is_connection : std::is_same<std::decay_t<T>, Connection> {};
 
+// What an argument is on the wire: a Connection its fd's index, a shared-memory handle its
+// segments (mp_crossing.hpp), anything else its pickle.
 template <class A>
-using wire_t = std::conditional_t<is_connection<A>::value, ConnectionRef, A>;
+using wire_t =
+    std::conditional_t<is_connection<A>::value, ConnectionRef, std::conditional_t<CrossingHandle<A>, SegmentRef, A>>;
 
 template <class T>
 concept Picklable = cereal::traits::is_output_serializable<T, pickle::detail::OutputArchive>::value &&
@@ -99,7 +109,7 @@ inline constexpr bool target_crosses = (std::is_pointer_v<F> && std::is_function
                                        (std::is_class_v<F> && std::is_empty_v<F> && std::is_default_constructible_v<F>);
 
 template <class A>
-inline constexpr bool arg_crosses = is_connection<A>::value || Picklable<A>;
+inline constexpr bool arg_crosses = is_connection<A>::value || CrossingHandle<A> || Picklable<A>;
 
 template <class F, class... Args>
 inline constexpr bool crosses = target_crosses<F> && (arg_crosses<Args> && ...);
@@ -109,6 +119,8 @@ wire_t<A> to_wire(const A& a, std::vector<int>& fds) {
   if constexpr (is_connection<A>::value) {
     fds.push_back(a.fileno());
     return ConnectionRef{static_cast<std::uint32_t>(fds.size() - 1), a.readable(), a.writable()};
+  } else if constexpr (CrossingHandle<A>) {
+    return Crossing<A>::save(a);
   } else {
     return a;
   }
@@ -121,6 +133,8 @@ A from_wire(wire_t<A>&& w, std::span<const int> fds) {
   if constexpr (is_connection<A>::value) {
     if (w.index >= fds.size()) bad_connection_ref();
     return Connection(fds[w.index], w.readable, w.writable);
+  } else if constexpr (CrossingHandle<A>) {
+    return Crossing<A>::load(w);
   } else {
     return std::move(w);
   }
@@ -164,8 +178,9 @@ class ProcessTarget final : public ProcessTargetBase {
           "capturing lambda, std::function or other object with state needs the 'fork' start method)");
     } else if constexpr (!(arg_crosses<Args> && ...)) {
       return std::string(
-          "an argument cannot cross to the child: each must be picklable with trident::pickle (cereal) or be a "
-          "Connection");
+          "an argument cannot cross to the child: each must be picklable with trident::pickle (cereal), a "
+          "Connection, or a shared-memory handle (a process lock, Semaphore, Condition, Event, Barrier, Value, "
+          "Array, RawValue, RawArray, SharedMemory, ShareableList)");
     } else {
       out.trampoline = &trampoline<F, Args...>;
       if constexpr (std::is_pointer_v<F>) out.target = reinterpret_cast<std::uintptr_t>(std::get<0>(target_));
@@ -330,6 +345,52 @@ class Context {
   }
   /// Python's `ctx.Pipe(duplex)`.
   std::pair<Connection, Connection> Pipe(bool duplex = true) const { return multiprocessing::Pipe(duplex); }
+  /// Python's `ctx.Lock()`, `ctx.RLock()`, `ctx.Semaphore(value)`, `ctx.BoundedSemaphore(value)`,
+  /// `ctx.Condition(lock)`, `ctx.Event()`, `ctx.Barrier(parties, action, timeout)`: the same objects
+  /// as the module-level ones under every start method (as in Python, where a context only changes
+  /// how processes start); each crosses to this context's children as a Process argument.
+  multiprocessing::Lock Lock() const { return {}; }
+  multiprocessing::RLock RLock() const { return {}; }
+  multiprocessing::Semaphore Semaphore(int value = 1) const { return multiprocessing::Semaphore(value); }
+  multiprocessing::BoundedSemaphore BoundedSemaphore(int value = 1) const {
+    return multiprocessing::BoundedSemaphore(value);
+  }
+  multiprocessing::Condition Condition() const { return {}; }
+  template <class L>
+  multiprocessing::Condition Condition(L lock) const {
+    return multiprocessing::Condition(std::move(lock));
+  }
+  multiprocessing::Event Event() const { return {}; }
+  multiprocessing::Barrier Barrier(int parties, std::function<void()> action = {},
+                                   Timeout timeout = std::nullopt) const {
+    return multiprocessing::Barrier(parties, std::move(action), timeout);
+  }
+  /// Python's `ctx.Value(typecode, value, lock=True)` (`ctx.Value<int>(0)`), `ctx.Array(...)`,
+  /// `ctx.RawValue(...)`, `ctx.RawArray(...)`: as the module-level class templates.
+  template <class T>
+  multiprocessing::Value<T> Value(const T& value = T{}, ValueOptions options = {}) const {
+    return multiprocessing::Value<T>(value, options);
+  }
+  template <class T>
+  multiprocessing::Array<T> Array(std::size_t n, ValueOptions options = {}) const {
+    return multiprocessing::Array<T>(n, options);
+  }
+  template <class T>
+  multiprocessing::Array<T> Array(std::initializer_list<T> init, ValueOptions options = {}) const {
+    return multiprocessing::Array<T>(init, options);
+  }
+  template <class T>
+  multiprocessing::RawValue<T> RawValue(const T& value = T{}) const {
+    return multiprocessing::RawValue<T>(value);
+  }
+  template <class T>
+  multiprocessing::RawArray<T> RawArray(std::size_t n) const {
+    return multiprocessing::RawArray<T>(n);
+  }
+  template <class T>
+  multiprocessing::RawArray<T> RawArray(std::initializer_list<T> init) const {
+    return multiprocessing::RawArray<T>(init);
+  }
   /// Python's `ctx.get_start_method()`.
   std::string get_start_method() const;
   StartMethod method() const noexcept { return method_; }
@@ -360,7 +421,7 @@ class MethodContext : public Context {
                     "function or a captureless lambda (a capturing lambda or std::function needs 'fork')");
       static_assert((detail::arg_crosses<std::decay_t<Args>> && ...),
                     "ctx.Process(): with the 'forkserver' and 'spawn' start methods every argument must be "
-                    "picklable with trident::pickle (cereal) or be a Connection");
+                    "picklable with trident::pickle (cereal), a Connection or a shared-memory handle");
     }
     return Context::Process(std::move(options), std::forward<F>(target), std::forward<Args>(args)...);
   }

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/detail/shm_segment.hpp"
 #include "trident/errors.hpp"
 
@@ -85,7 +86,7 @@ struct ShareableListOptions {
 /// its ValueError "exceeds available storage"). No lock: as in Python, concurrent writers to one
 /// item need one of their own (synchronize.hpp).
 ///
-/// Layout (docs/multiprocessing_shared.md): a header (magic, count), one 24-byte slot per item
+/// Layout (docs/multiprocessing.md): a header (magic, count), one 24-byte slot per item
 /// (type, length, capacity, offset), then the items' bytes.
 class ShareableList {
  public:
@@ -144,3 +145,24 @@ class ShareableList {
 };
 
 }  // namespace trident::multiprocessing::shared_memory
+
+// A SharedMemory or ShareableList argument crosses to a forkserver or spawn child as its name; the
+// child attaches to it (trident/detail/mp_crossing.hpp).
+namespace trident::multiprocessing::detail {
+template <>
+struct Crossing<shared_memory::SharedMemory> {
+  static SegmentRef save(const shared_memory::SharedMemory& m) { return {.parts = {{m.name(), 0}}}; }
+  static shared_memory::SharedMemory load(const SegmentRef& r) {
+    check_parts(r, 1, "SharedMemory");
+    return shared_memory::SharedMemory({.name = r.parts[0].name});
+  }
+};
+template <>
+struct Crossing<shared_memory::ShareableList> {
+  static SegmentRef save(const shared_memory::ShareableList& l) { return {.parts = {{l.shm().name(), 0}}}; }
+  static shared_memory::ShareableList load(const SegmentRef& r) {
+    check_parts(r, 1, "ShareableList");
+    return shared_memory::ShareableList(nullptr, {.name = r.parts[0].name});
+  }
+};
+}  // namespace trident::multiprocessing::detail

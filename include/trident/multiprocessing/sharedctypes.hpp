@@ -26,6 +26,7 @@
 #include <string>
 #include <type_traits>
 
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/detail/shm_segment.hpp"
 #include "trident/errors.hpp"
 #include "trident/multiprocessing/synchronize.hpp"
@@ -57,6 +58,18 @@ class SharedData {
         size_(n) {
     if (init != nullptr && n != 0) std::memcpy(static_cast<void*>(data_), init, n * sizeof(T));
     if (with_lock) lock_.emplace(segment_, 0);
+  }
+  // Over an existing segment of `n` T's (a forkserver/spawn child's handle).
+  SharedData(std::shared_ptr<trident::detail::ShmSegment> segment, std::size_t n, bool with_lock)
+      : segment_(std::move(segment)), data_(reinterpret_cast<T*>(segment_->data() + kDataOffset<T>)), size_(n) {
+    if (segment_->size() < kDataOffset<T> + n * sizeof(T)) {
+      throw ValueError("Process: a Value/Array argument's segment is smaller than its elements");
+    }
+    if (with_lock) lock_.emplace(segment_, 0);
+  }
+  SegmentRef save() const { return {.parts = {{segment_->name(), 0}}, .count = size_, .flags = lock_ ? 1u : 0u}; }
+  static SharedData load(const SegmentRef& r, const char* type) {
+    return SharedData(attach_part(r, 0, type), static_cast<std::size_t>(r.count), r.flags == 1);
   }
   // The lock is reached through const accessors (value() is const), as Python's get_lock() is.
   RLock& lock(const char* api) const {
@@ -113,6 +126,9 @@ class Value {
   T& get_obj() const noexcept { return *d_.data(); }
 
  private:
+  template <class>
+  friend struct detail::Crossing;
+  explicit Value(detail::SharedData<T> d) : d_(std::move(d)) {}
   detail::SharedData<T> d_;
 };
 
@@ -144,6 +160,9 @@ class Array {
   T* end() const noexcept { return d_.data() + d_.size(); }
 
  private:
+  template <class>
+  friend struct detail::Crossing;
+  explicit Array(detail::SharedData<T> d) : d_(std::move(d)) {}
   detail::SharedData<T> d_;
 };
 
@@ -157,6 +176,9 @@ class RawValue {
   T& get_obj() const noexcept { return *d_.data(); }
 
  private:
+  template <class>
+  friend struct detail::Crossing;
+  explicit RawValue(detail::SharedData<T> d) : d_(std::move(d)) {}
   detail::SharedData<T> d_;
 };
 
@@ -175,7 +197,35 @@ class RawArray {
   T* end() const noexcept { return d_.data() + d_.size(); }
 
  private:
+  template <class>
+  friend struct detail::Crossing;
+  explicit RawArray(detail::SharedData<T> d) : d_(std::move(d)) {}
   detail::SharedData<T> d_;
 };
+
+// How these handles cross to a forkserver or spawn child (trident/detail/mp_crossing.hpp): the
+// segment's name, the element count and whether there is a lock.
+namespace detail {
+template <class T>
+struct Crossing<Value<T>> {
+  static SegmentRef save(const Value<T>& v) { return v.d_.save(); }
+  static Value<T> load(const SegmentRef& r) { return Value<T>(SharedData<T>::load(r, "Value")); }
+};
+template <class T>
+struct Crossing<Array<T>> {
+  static SegmentRef save(const Array<T>& a) { return a.d_.save(); }
+  static Array<T> load(const SegmentRef& r) { return Array<T>(SharedData<T>::load(r, "Array")); }
+};
+template <class T>
+struct Crossing<RawValue<T>> {
+  static SegmentRef save(const RawValue<T>& v) { return v.d_.save(); }
+  static RawValue<T> load(const SegmentRef& r) { return RawValue<T>(SharedData<T>::load(r, "RawValue")); }
+};
+template <class T>
+struct Crossing<RawArray<T>> {
+  static SegmentRef save(const RawArray<T>& a) { return a.d_.save(); }
+  static RawArray<T> load(const SegmentRef& r) { return RawArray<T>(SharedData<T>::load(r, "RawArray")); }
+};
+}  // namespace detail
 
 }  // namespace trident::multiprocessing

@@ -4,10 +4,11 @@
 // Each object's state lives in a shared-memory segment; the C++ object is a cheap copyable handle
 // to it. Copying a handle, or fork()ing, shares the same lock (no std::ref is ever needed). A
 // handle is a segment plus an offset, so it can be rebuilt from the segment's name and the offset
-// (the constructors taking `(segment, offset)`), which is what a forkserver/spawn child will get.
+// (the constructors taking `(segment, offset)`): that is how a handle passed as a Process argument
+// reaches a forkserver or spawn child (detail::Crossing below).
 // Semantics are the threading module's (same Lockable shape: acquire(blocking, timeout), release,
 // lock/unlock/try_lock, trident::Timeout); blocked threads sleep on a futex word in the shared
-// mapping (a greenlet hub cannot see such a word: docs/multiprocessing_shared.md says how a
+// mapping (a greenlet hub cannot see such a word: docs/multiprocessing.md says how a
 // greenlet will park on these, through a hub-side waiter thread). See that page for the layouts.
 //
 // What deliberately differs from Python:
@@ -28,6 +29,7 @@
 #include <string>
 #include <variant>
 
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/detail/shm_segment.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/errors.hpp"
@@ -228,8 +230,12 @@ class Semaphore {
 
  protected:
   Semaphore(int value, bool bounded);
+  Semaphore(std::shared_ptr<trident::detail::ShmSegment> segment, std::size_t offset)
+      : ref_(std::move(segment), offset) {}
 
  private:
+  template <class>
+  friend struct detail::Crossing;
   detail::SharedRef<detail::SemState> ref_;
 };
 
@@ -238,6 +244,12 @@ class Semaphore {
 class BoundedSemaphore : public Semaphore {
  public:
   explicit BoundedSemaphore(int value = 1) : Semaphore(value, true) {}
+
+ private:
+  template <class>
+  friend struct detail::Crossing;
+  BoundedSemaphore(std::shared_ptr<trident::detail::ShmSegment> segment, std::size_t offset)
+      : Semaphore(std::move(segment), offset) {}
 };
 
 /// Python's `multiprocessing.Condition(lock=None)`: over a Lock or an RLock (a new RLock by default).
@@ -291,6 +303,10 @@ class Condition {
     std::uint64_t next_ticket;  // guarded by the condition's lock
     Slot slots[kMaxWaiters];
   };
+  template <class>
+  friend struct detail::Crossing;
+  template <class L>
+  Condition(L lock, detail::SharedRef<State> ref) : lock_(std::move(lock)), ref_(std::move(ref)) {}
   bool is_owned() const noexcept;
   bool wait_until(const trident::detail::Deadline& deadline);
   std::variant<Lock, RLock> lock_;
@@ -314,6 +330,9 @@ class Event {
     std::atomic<std::uint32_t> word;     // bit 0: set; bits 1..: how many times it was set
     std::atomic<std::uint32_t> waiters;  // threads that may sleep on `word`
   };
+  template <class>
+  friend struct detail::Crossing;
+  explicit Event(detail::SharedRef<State> ref) : ref_(std::move(ref)) {}
   detail::SharedRef<State> ref_;
 };
 
@@ -339,11 +358,96 @@ class Barrier {
     int state;  // 0 filling, 1 draining, -1 resetting, -2 broken
     int count;
   };
+  template <class>
+  friend struct detail::Crossing;
+  Barrier(Condition cond, detail::SharedRef<State> ref, Timeout timeout)
+      : cond_(std::move(cond)), ref_(std::move(ref)), timeout_(timeout) {}
   void break_barrier();
   mutable Condition cond_;  // over a Lock; guards *ref_.state (taken by the const queries too)
   detail::SharedRef<State> ref_;
   std::function<void()> action_;
   Timeout timeout_;
 };
+
+// How each of these handles crosses to a forkserver or spawn child (trident/detail/mp_crossing.hpp).
+namespace detail {
+
+template <class S>
+SegmentPart part_of(const SharedRef<S>& ref) {
+  return {ref.segment->name(), ref.offset()};
+}
+
+template <>
+struct Crossing<Lock> {
+  static SegmentRef save(const Lock& l) { return {.parts = {{l.segment_name(), l.offset()}}}; }
+  static Lock load(const SegmentRef& r) { return Lock(attach_part(r, 0, "Lock"), r.parts[0].offset); }
+};
+template <>
+struct Crossing<RLock> {
+  static SegmentRef save(const RLock& l) { return {.parts = {{l.segment_name(), l.offset()}}}; }
+  static RLock load(const SegmentRef& r) { return RLock(attach_part(r, 0, "RLock"), r.parts[0].offset); }
+};
+template <>
+struct Crossing<Semaphore> {
+  static SegmentRef save(const Semaphore& s) { return {.parts = {part_of(s.ref_)}}; }
+  static Semaphore load(const SegmentRef& r) { return Semaphore(attach_part(r, 0, "Semaphore"), r.parts[0].offset); }
+};
+template <>
+struct Crossing<BoundedSemaphore> {
+  static SegmentRef save(const BoundedSemaphore& s) { return {.parts = {part_of(s.ref_)}}; }
+  static BoundedSemaphore load(const SegmentRef& r) {
+    return BoundedSemaphore(attach_part(r, 0, "BoundedSemaphore"), r.parts[0].offset);
+  }
+};
+template <>
+struct Crossing<Event> {
+  static SegmentRef save(const Event& e) { return {.parts = {part_of(e.ref_)}}; }
+  static Event load(const SegmentRef& r) {
+    return Event(SharedRef<Event::State>(attach_part(r, 0, "Event"), r.parts[0].offset));
+  }
+};
+// parts: the condition's state, then its lock's; flags: 1 when the lock is an RLock.
+template <>
+struct Crossing<Condition> {
+  static SegmentRef save(const Condition& c) {
+    SegmentRef r{.parts = {part_of(c.ref_)}, .count = 0, .flags = c.lock_.index() == 1 ? 1u : 0u};
+    std::visit([&](const auto& l) { r.parts.push_back({l.segment_name(), l.offset()}); }, c.lock_);
+    return r;
+  }
+  static Condition load(const SegmentRef& r) {
+    check_parts(r, 2, "Condition");
+    SharedRef<Condition::State> state(attach_part(r, 0, "Condition"), r.parts[0].offset);
+    auto lock_segment = attach_part(r, 1, "Condition");
+    if (r.flags == 1) return Condition(RLock(std::move(lock_segment), r.parts[1].offset), std::move(state));
+    return Condition(Lock(std::move(lock_segment), r.parts[1].offset), std::move(state));
+  }
+};
+// parts: the barrier's state, its condition's state, the condition's lock. A Barrier's action is a
+// std::function, which has nothing to cross as: a barrier with one crosses only under fork.
+template <>
+struct Crossing<Barrier> {
+  static SegmentRef save(const Barrier& b) {
+    if (b.action_) {
+      throw TypeError(
+          "Process::start(): a Barrier with an action cannot cross to a forkserver or spawn child (the action is "
+          "a std::function); use the 'fork' start method, or a Barrier without an action");
+    }
+    SegmentRef c = Crossing<Condition>::save(b.cond_);
+    return {.parts = {part_of(b.ref_), c.parts[0], c.parts[1]},
+            .count = 0,
+            .flags = c.flags,
+            .seconds = b.timeout_ ? b.timeout_->count() : -1.0};
+  }
+  static Barrier load(const SegmentRef& r) {
+    check_parts(r, 3, "Barrier");
+    SharedRef<Barrier::State> state(attach_part(r, 0, "Barrier"), r.parts[0].offset);
+    Condition cond = Crossing<Condition>::load({.parts = {r.parts[1], r.parts[2]}, .count = 0, .flags = r.flags});
+    Timeout timeout;
+    if (r.seconds >= 0) timeout = Seconds(r.seconds);
+    return Barrier(std::move(cond), std::move(state), timeout);
+  }
+};
+
+}  // namespace detail
 
 }  // namespace trident::multiprocessing
