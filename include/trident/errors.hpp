@@ -61,6 +61,8 @@ TRIDENT_ERROR_CLASS(RuntimeError, ::trident::detail::StdError<std::runtime_error
 TRIDENT_ERROR_CLASS(ValueError, ::trident::detail::StdError<std::invalid_argument>, "ValueError");
 /// Python's `TypeError`: a value of the wrong type (e.g. a received object of another type).
 TRIDENT_ERROR_CLASS(TypeError, ::trident::detail::StdError<std::invalid_argument>, "TypeError");
+/// Python's `IndexError`: a sequence index out of range.
+TRIDENT_ERROR_CLASS(IndexError, ::trident::detail::StdError<std::out_of_range>, "IndexError");
 /// Python's `EOFError`: the other end of a connection or stream is closed.
 TRIDENT_ERROR_CLASS(EOFError, ::trident::detail::StdError<std::runtime_error>, "EOFError");
 
@@ -109,6 +111,8 @@ TRIDENT_ERROR_CLASS(ProcessLookupError, OSError, "ProcessLookupError");
 TRIDENT_ERROR_CLASS(BrokenPipeError, OSError, "BrokenPipeError");
 /// Python's `InterruptedError` (EINTR).
 TRIDENT_ERROR_CLASS(InterruptedError, OSError, "InterruptedError");
+/// Python's `FileExistsError` (EEXIST), e.g. creating a shared-memory segment whose name is taken.
+TRIDENT_ERROR_CLASS(FileExistsError, OSError, "FileExistsError");
 
 /// Python's `TimeoutError` (an `OSError` with ETIMEDOUT): a blocking call ran out of time.
 /// `concurrent.futures.TimeoutError` is this same type, as in Python 3.11+.

@@ -1,12 +1,27 @@
-// trident/multiprocessing.hpp — Python's `multiprocessing` module (in progress).
+// trident/multiprocessing.hpp — Python's `multiprocessing` module: the one header to include.
 //
-// So far: `Pipe(duplex)` and `connection::Connection` (send/recv of picklable objects with
-// trident::pickle, send_bytes/recv_bytes/recv_bytes_into, poll, close), `connection::wait`, and
-// the errors `ProcessError` and `BufferTooShort` (trident/errors.hpp). Processes are started with
-// `trident::os::fork()` (trident/os.hpp) until `Process`, the start methods, queues, process locks
-// and shared memory arrive (docs/multiprocessing.md has the plan).
+// What is here (docs/multiprocessing.md explains the design, one section per part):
+// - processes (trident/multiprocessing/process.hpp): `Process`, `current_process`,
+//   `parent_process`, `active_children`, `cpu_count`, the start methods `fork`, `forkserver` (the
+//   default, as Python 3.14) and `spawn` with `set_start_method`/`get_start_method`/
+//   `get_all_start_methods`/`get_context`, and `multiprocessing::main(argc, argv)`, the C++ form of
+//   `if __name__ == "__main__":`;
+// - pipes (this file): `Pipe(duplex)`, `connection::Connection`, `connection::wait`;
+// - process-shared synchronization (trident/multiprocessing/synchronize.hpp), at top level as in
+//   Python: `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Condition`, `Event`, `Barrier`
+//   (robust: a lock whose holder died is taken over, `owner_died()` says so);
+// - shared values (trident/multiprocessing/sharedctypes.hpp), at top level: `Value<T>`,
+//   `Array<T>`, `RawValue<T>`, `RawArray<T>`;
+// - `multiprocessing::shared_memory::{SharedMemory, ShareableList}`
+//   (trident/multiprocessing/shared_memory.hpp);
+// - the errors `ProcessError`, `BufferTooShort` (trident/errors.hpp). Pickling is trident/pickle.hpp,
+//   `os.fork` and friends trident/os.hpp.
+// A context (`get_context("spawn")`, `fork_context`, ...) offers the same factories as Python's:
+// `ctx.Process`, `ctx.Pipe`, `ctx.Lock()`, ..., `ctx.Value<T>(v)`, `ctx.Array<T>(n)`. Every IPC
+// handle (a Connection, a lock, a Value, a SharedMemory) passed as a Process argument reaches the
+// child as the same object under every start method.
 //
-// What deliberately differs from Python:
+// What deliberately differs from Python in pipes (the other headers list their own differences):
 // - A Connection is a cheap copyable handle to shared state: copies (in another thread, or in a
 //   forked child, which inherits the fd) are the same connection; `close()` on one closes it for
 //   every copy in this process. The fd is closed when the last copy goes (Python's __del__).
@@ -122,7 +137,7 @@ class Connection {
   std::shared_ptr<State> state_;
 };
 
-/// What `wait` accepts: a Connection or a file descriptor (a Process's `sentinel`, later).
+/// What `wait` accepts: a Connection or a file descriptor (a Process's `sentinel`).
 class Waitable {
  public:
   Waitable(Connection c) : v_(std::move(c)) {}  // NOLINT: implicit, as wait([c1, c2, fd])
@@ -154,3 +169,8 @@ using connection::Connection;
 std::pair<Connection, Connection> Pipe(bool duplex = true);
 
 }  // namespace trident::multiprocessing
+
+#include "trident/multiprocessing/process.hpp"  // Process and the start methods
+#include "trident/multiprocessing/shared_memory.hpp"
+#include "trident/multiprocessing/sharedctypes.hpp"
+#include "trident/multiprocessing/synchronize.hpp"

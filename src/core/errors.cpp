@@ -186,6 +186,8 @@ void raise_os_error(int error_number, const std::string& what, std::string filen
       throw BrokenPipeError(error_number, what, std::move(filename));
     case EINTR:
       throw InterruptedError(error_number, what, std::move(filename));
+    case EEXIST:
+      throw FileExistsError(error_number, what, std::move(filename));
     case ETIMEDOUT:
       throw TimeoutError(what);
     default:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 THREAD_LESSONS = ["cpu", "io", "shared", "coordination", "futures"]
+PROCESS_LESSONS = ["processes"]
 
 
 class Failure(Exception):
@@ -72,7 +73,7 @@ def check_json(trident, xmllint):
         expect(doc["total_seconds"] > 0, "total_seconds")
         lessons = {l["name"]: l for l in doc["lessons"]}
         expect([l["name"] for l in doc["lessons"]] == listed_lessons(trident), "every listed lesson ran, in order")
-        for name in THREAD_LESSONS:
+        for name in THREAD_LESSONS + PROCESS_LESSONS:
             expect(name in lessons, f"lesson {name} missing")
         for lesson in doc["lessons"]:
             check_lesson(lesson)
@@ -81,6 +82,22 @@ def check_json(trident, xmllint):
         cpu = f["cpu"]
         expect(cpu["primes"] == cpu["primes_threaded"] and cpu["primes"] > 0, "cpu: prime counts")
         expect(abs(cpu["speedup"] - cpu["sequential_seconds"] / cpu["threaded_seconds"]) < 1e-6, "cpu: speedup")
+        # cpu: one process per core counted the same primes; its speedup is measured, not judged.
+        expect(cpu["primes_processes"] == cpu["primes"] and cpu["processes"] == cpu["threads"], "cpu: process count")
+        expect(abs(cpu["process_speedup"] - cpu["sequential_seconds"] / cpu["processes_seconds"]) < 1e-6,
+               "cpu: process speedup")
+        expect(len(lessons["cpu"]["rows"]) == 3 and "processes" in lessons["cpu"]["rows"][2]["what"],
+               "cpu: a row for the processes")
+        # processes: every echo came back, every byte arrived, the killed holder's lock was recovered.
+        pr = f["processes"]
+        expect(pr["pipe_round_trips"] > 0 and pr["pipe_wrong_answers"] == 0 and pr["pipe_round_trip_us"] > 0,
+               f"processes: pipe round trips {pr}")
+        expect(pr["pipe_bytes_received"] == pr["pipe_bytes_sent"] > 0 and pr["pipe_mb_per_s"] > 0,
+               "processes: every byte arrived")
+        expect(pr["robust_lock_held_by_child"] is True and pr["robust_lock_acquired"] is True
+               and pr["robust_lock_owner_died"] is True, f"processes: robust lock {pr}")
+        expect(pr["robust_lock_holder_exitcode"] == -9, "processes: the holder was killed by SIGKILL")
+        expect(pr["robust_lock_recovery_seconds"] < 5, "processes: the lock came back within a bound")
         # io: every page fetched both ways.
         io = f["io"]
         expect(io["bytes"] == io["bytes_pool"] and io["bytes"] > 0 and io["pages"] == 8, "io: bytes")
@@ -208,12 +225,14 @@ def check_select(trident):
     expect([l["name"] for l in doc["lessons"]] == ["shared", "coordination"], "only the named lessons, in tour order")
     rc, out, err = run(trident, "tour", "--quick", "cpu")
     expect(rc == 0 and "CPU-bound" in out and "Shared data" not in out, "human output of one lesson")
+    rc, out, err = run(trident, "tour", "--quick", "processes")
+    expect(rc == 0 and "owner_died() = true" in out and "CPU-bound" not in out, f"the processes lesson alone: {err}")
     return "named lessons only"
 
 
 def check_list(trident):
     names = listed_lessons(trident)
-    for name in THREAD_LESSONS:
+    for name in THREAD_LESSONS + PROCESS_LESSONS:
         expect(name in names, f"--list lacks {name}: {names}")
     return f"lessons: {' '.join(names)}"
 

@@ -128,7 +128,7 @@ struct Result {
 struct LessonInfo {
   std::string name;     ///< selector on the command line: lowercase, no spaces ("cpu")
   std::string title;    ///< heading, e.g. "CPU-bound work: count primes"
-  int order = 100;      ///< position in the tour (cpu 10, io 20, shared 30, coordination 40, futures 50)
+  int order = 100;      ///< position in the tour (cpu 10, io 20, shared 30, coordination 40, processes 45, futures 50)
   std::string summary;  ///< one line shown by --list
   bool chart = false;   ///< its rows are timings worth a bar chart (--svg); else Result::picture may draw one
 };
