@@ -1,0 +1,407 @@
+// multiprocessing.queues: a byte ring in shared memory with two robust locks and futex wake-ups
+// (docs/multiprocessing_queues.md explains the layout, the wake-up protocol and crash behaviour).
+#include "trident/multiprocessing/queues.hpp"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "core/cpu_relax.hpp"
+#include "platform/linux/shm.hpp"
+#include "trident/detail/wait.hpp"
+
+namespace trident::multiprocessing::detail {
+
+using trident::detail::Deadline;
+using trident::detail::ShmSegment;
+
+namespace {
+
+constexpr std::uint64_t kMagic = 0x3155455551504d54ull;  // "TMPQUEU1"
+constexpr std::size_t kRingOffset = 4096;
+constexpr std::size_t kMinRing = 4096;
+constexpr std::size_t kAlign = 32;  // every record starts 32-aligned, so a header never crosses the end
+
+// A record's kind.
+constexpr std::uint32_t kItem = 1;      // the item's bytes follow the header
+constexpr std::uint32_t kPad = 2;       // filler to the ring's end; not an item
+constexpr std::uint32_t kOverflow = 3;  // an OverflowRef follows: the item is in a segment of its own
+
+struct RecordHeader {
+  std::uint32_t kind;
+  std::uint32_t reserved;
+  std::uint64_t size;  // payload bytes (kItem, kOverflow) or the whole record (kPad)
+  std::uint64_t fingerprint;
+  std::uint64_t reserved2;
+};
+static_assert(sizeof(RecordHeader) == 32 && sizeof(RecordHeader) % kAlign == 0);
+
+constexpr std::size_t kNameMax = 63;
+struct OverflowRef {
+  std::uint64_t size;
+  char name[kNameMax + 1];
+};
+
+// Polls of an empty (or full) ring before sleeping: a peer that is running usually publishes
+// within a few microseconds, far less than a futex sleep plus wake-up costs both sides.
+constexpr int kSpins = 2000;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+
+}  // namespace
+
+// The shared state. Fields on the producers' line are written by the put-lock holder only, those
+// on the consumers' line by the get-lock holder only; each side reads the other's published
+// counters (release stores, acquire loads) and caches them under its own lock.
+struct QueueCore::Layout {
+  std::uint64_t magic;
+  std::uint64_t ring_size;  // a power of two
+  std::int64_t maxsize;     // 0: no item limit
+  std::uint32_t creator_pid;
+
+  // Producers' line.
+  alignas(64) LockState put_lock;
+  std::atomic<std::uint64_t> put_count;  // items ever published: THE publish word
+  std::uint64_t tail;                    // bytes ever written (put_lock)
+  std::uint64_t cached_head;             // the consumers' head as last seen (put_lock)
+  std::uint64_t cached_get_count;        // the consumers' get_count as last seen (put_lock)
+  char pending_overflow[kNameMax + 1];   // a big item's segment being written (put_lock)
+
+  // Consumers' line.
+  alignas(64) LockState get_lock;
+  std::atomic<std::uint64_t> head;       // bytes ever consumed
+  std::atomic<std::uint64_t> get_count;  // items ever removed
+  std::uint64_t cached_put_count;        // put_count as last seen (get_lock)
+
+  // Wake-up words: a sleeper publishes "I may sleep" in *_sleeping, re-checks, then futex-waits on
+  // the sequence word; the other side clears *_sleeping with an exchange and, if it was set, bumps
+  // the sequence and wakes. Only a lock holder sleeps here, so there is at most one sleeper each.
+  alignas(64) std::atomic<std::uint32_t> not_empty;  // bumped for each wake of a consumer
+  std::atomic<std::uint32_t> consumer_sleeping;
+  alignas(64) std::atomic<std::uint32_t> not_full;  // bumped for each wake of a producer
+  std::atomic<std::uint32_t> producer_sleeping;
+
+  // JoinableQueue.
+  alignas(64) std::atomic<std::uint32_t> unfinished;  // tasks put and not yet done; a futex word
+  std::atomic<std::uint32_t> joiners;                 // threads that may sleep on `unfinished`
+};
+
+namespace {
+
+// The robust process locks of synchronize.hpp, used on state in the queue's own segment.
+bool lock_take(LockState* s, bool block, const Deadline& deadline) {
+  std::uint32_t expected = 0;
+  if (s->word.compare_exchange_strong(expected, current_pid(), std::memory_order_acquire, std::memory_order_relaxed)) {
+    if (s->owner_died.load(std::memory_order_relaxed) != 0) s->owner_died.store(0, std::memory_order_relaxed);
+    return true;
+  }
+  return lock_acquire_slow(s, current_pid(), block, deadline);
+}
+
+void lock_give(LockState* s) noexcept {
+  if ((s->word.exchange(0, std::memory_order_release) & kWaiters) != 0) lock_wake(s);
+}
+
+struct LockGuard {
+  LockState* s;
+  ~LockGuard() {
+    if (s != nullptr) lock_give(s);
+  }
+};
+
+// No string is built unless the timeout is bad: this runs on every put and get.
+Deadline make_deadline(bool block, const Timeout& timeout, const char* cls, const char* method) {
+  if (!block) return Deadline::now();
+  if (!timeout) return Deadline::forever();
+  return Deadline::after(timeout, std::string(cls) + "::" + method + "()");
+}
+
+}  // namespace
+
+void raise_bad_item_size(const char* api, std::size_t got, std::size_t unit) {
+  throw TypeError(std::string(api) + ": an item of " + std::to_string(got) + " bytes cannot be of a type of " +
+                  std::to_string(unit) + "-byte elements");
+}
+
+std::uint64_t type_fingerprint(const std::type_info& type) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char* s = type.name(); *s != '\0'; ++s) {
+    h ^= static_cast<unsigned char>(*s);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::string demangled_name(const std::type_info& type) {
+  int status = 0;
+  char* p = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && p != nullptr ? p : type.name();
+  std::free(p);
+  return out;
+}
+
+QueueCore::QueueCore(QueueOptions options, const char* cls) : cls_(cls) {
+  static_assert(sizeof(Layout) <= kRingOffset);
+  std::size_t ring = kMinRing;
+  while (ring < options.buffer_size && ring < (std::size_t{1} << 40)) ring <<= 1;
+  segment_ = ShmSegment::make_internal(kRingOffset + ring);
+  l_ = reinterpret_cast<Layout*>(segment_->data());
+  ring_ = segment_->data() + kRingOffset;
+  l_->ring_size = ring;
+  l_->maxsize = options.maxsize > 0 ? options.maxsize : 0;
+  l_->creator_pid = current_pid();
+  l_->magic = kMagic;
+}
+
+QueueCore::QueueCore(const std::string& name, const char* cls) : cls_(cls) {
+  segment_ = ShmSegment::attach(name, std::string(cls) + "::attach()");
+  l_ = reinterpret_cast<Layout*>(segment_->data());
+  if (segment_->size() <= kRingOffset || l_->magic != kMagic || l_->ring_size != segment_->size() - kRingOffset) {
+    throw ValueError(std::string(cls) + "::attach(): segment '" + name + "' does not hold a queue");
+  }
+  ring_ = segment_->data() + kRingOffset;
+}
+
+QueueCore::~QueueCore() = default;
+
+void QueueCore::check_open(const char* method) const {
+  if (closed_) throw ValueError(std::string(cls_) + "::" + method + "(): the queue is closed");
+}
+
+long QueueCore::qsize() const noexcept {
+  const std::uint64_t g = l_->get_count.load(std::memory_order_acquire);
+  const std::uint64_t p = l_->put_count.load(std::memory_order_acquire);
+  return p > g ? static_cast<long>(p - g) : 0;
+}
+bool QueueCore::empty() const noexcept { return qsize() == 0; }
+bool QueueCore::full() const noexcept { return l_->maxsize > 0 && qsize() >= l_->maxsize; }
+long QueueCore::maxsize() const noexcept { return static_cast<long>(l_->maxsize); }
+
+void QueueCore::wake_consumer() noexcept {
+  if (l_->consumer_sleeping.load(std::memory_order_seq_cst) != 0 &&
+      l_->consumer_sleeping.exchange(0, std::memory_order_seq_cst) != 0) {
+    l_->not_empty.fetch_add(1, std::memory_order_seq_cst);
+    platform::futex_wake_shared(&l_->not_empty, 1);
+  }
+}
+
+void QueueCore::wake_producer() noexcept {
+  if (l_->producer_sleeping.load(std::memory_order_seq_cst) != 0 &&
+      l_->producer_sleeping.exchange(0, std::memory_order_seq_cst) != 0) {
+    l_->not_full.fetch_add(1, std::memory_order_seq_cst);
+    platform::futex_wake_shared(&l_->not_full, 1);
+  }
+}
+
+void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool block, const Timeout& timeout,
+                    bool count_task) {
+  check_open("put");
+  const Deadline deadline = make_deadline(block, timeout, cls_, "put");
+  const std::size_t ring = l_->ring_size;
+  const bool big = sizeof(RecordHeader) + n > ring / 4;
+  const std::size_t payload = big ? sizeof(OverflowRef) : n;
+  const std::size_t need = round_up(sizeof(RecordHeader) + payload, kAlign);
+
+  if (!lock_take(&l_->put_lock, block, deadline)) {
+    throw queue::Full(std::string(cls_) + "::put(): the queue is full");
+  }
+  LockGuard guard{&l_->put_lock};
+  if (l_->put_lock.owner_died.load(std::memory_order_relaxed) != 0 && l_->pending_overflow[0] != '\0') {
+    // A producer died writing a big item: its segment was never published.
+    platform::shm_remove(l_->pending_overflow);
+    l_->pending_overflow[0] = '\0';
+  }
+
+  // Room for the record (and the pad before it when it would cross the ring's end) and, with a
+  // maxsize, for one more item. Cached counters first: the consumers' line is read only when the
+  // cache says there is no room.
+  const std::uint64_t tail = l_->tail;
+  const std::size_t to_end = ring - (tail & (ring - 1));
+  const std::size_t total = to_end < need ? to_end + need : need;
+  auto has_room = [&] {
+    return tail + total - l_->cached_head <= ring &&
+           (l_->maxsize == 0 || l_->put_count.load(std::memory_order_relaxed) - l_->cached_get_count <
+                                    static_cast<std::uint64_t>(l_->maxsize));
+  };
+  auto refresh = [&] {
+    l_->cached_get_count = l_->get_count.load(std::memory_order_seq_cst);
+    l_->cached_head = l_->head.load(std::memory_order_acquire);
+  };
+  if (!has_room()) {
+    refresh();
+    for (int spin = 0; spin < kSpins && block && !has_room(); ++spin) {
+      trident::detail::cpu_relax();
+      refresh();
+    }
+    while (!has_room()) {
+      if (deadline.expired()) throw queue::Full(std::string(cls_) + "::put(): the queue is full");
+      const std::uint32_t seq = l_->not_full.load(std::memory_order_seq_cst);
+      l_->producer_sleeping.store(1, std::memory_order_seq_cst);
+      refresh();
+      if (has_room()) {
+        l_->producer_sleeping.store(0, std::memory_order_relaxed);
+        break;
+      }
+      platform::futex_wait_shared(&l_->not_full, seq, deadline.when());
+      l_->producer_sleeping.store(0, std::memory_order_relaxed);
+      refresh();
+    }
+  }
+
+  std::uint64_t at = tail;
+  if (to_end < need) {
+    auto* pad = reinterpret_cast<RecordHeader*>(ring_ + (at & (ring - 1)));
+    pad->kind = kPad;
+    pad->size = to_end;
+    at += to_end;
+  }
+  auto* h = reinterpret_cast<RecordHeader*>(ring_ + (at & (ring - 1)));
+  std::byte* body = reinterpret_cast<std::byte*>(h + 1);
+  if (!big) {
+    h->kind = kItem;
+    if (n != 0) std::memcpy(body, data, n);
+  } else {
+    // The item goes in a segment of its own, named under this process (so the tests' leak checks
+    // see it) and tracked under the queue's creator, so that it outlives this producer (which may
+    // exit right after put) but not the program. A producer killed while writing it leaves its
+    // name in pending_overflow for the next one to remove.
+    auto seg = ShmSegment::create({}, n == 0 ? 1 : n, ShmSegment::Lifetime::kUntracked,
+                                  "trident_" + std::to_string(current_pid()) + "_", std::string(cls_) + "::put()");
+    auto* ref = reinterpret_cast<OverflowRef*>(body);
+    std::memset(ref, 0, sizeof *ref);
+    ref->size = n;
+    std::memcpy(ref->name, seg->name().c_str(), std::min(seg->name().size(), kNameMax));
+    std::memcpy(l_->pending_overflow, ref->name, sizeof ref->name);
+    try {
+      std::memcpy(seg->data(), data, n);
+      seg->track_as(static_cast<int>(l_->creator_pid), std::string(cls_) + "::put()");
+    } catch (...) {
+      platform::shm_remove(l_->pending_overflow);
+      l_->pending_overflow[0] = '\0';
+      throw;
+    }
+    h->kind = kOverflow;
+    l_->pending_overflow[0] = '\0';
+  }
+  h->size = payload;
+  h->fingerprint = fp;
+  l_->tail = at + need;
+  if (count_task) l_->unfinished.fetch_add(1, std::memory_order_seq_cst);
+  // The publication: one store makes the pad (if any) and the whole record visible together.
+  l_->put_count.store(l_->put_count.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  wake_consumer();
+}
+
+QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeout& timeout,
+                                      const std::type_info& type) {
+  check_open("get");
+  const Deadline deadline = make_deadline(block, timeout, cls_, "get");
+  if (!lock_take(&l_->get_lock, block, deadline)) {
+    throw queue::Empty(std::string(cls_) + "::get(): the queue is empty");
+  }
+  LockGuard guard{&l_->get_lock};
+  const std::size_t ring = l_->ring_size;
+  const std::uint64_t done = l_->get_count.load(std::memory_order_relaxed);
+  auto available = [&] { return l_->cached_put_count != done; };
+  if (!available()) {
+    l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+    for (int spin = 0; spin < kSpins && block && !available(); ++spin) {
+      trident::detail::cpu_relax();
+      l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+    }
+    while (!available()) {
+      if (deadline.expired()) throw queue::Empty(std::string(cls_) + "::get(): the queue is empty");
+      const std::uint32_t seq = l_->not_empty.load(std::memory_order_seq_cst);
+      l_->consumer_sleeping.store(1, std::memory_order_seq_cst);
+      l_->cached_put_count = l_->put_count.load(std::memory_order_seq_cst);
+      if (available()) {
+        l_->consumer_sleeping.store(0, std::memory_order_relaxed);
+        break;
+      }
+      platform::futex_wait_shared(&l_->not_empty, seq, deadline.when());
+      l_->consumer_sleeping.store(0, std::memory_order_relaxed);
+      l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+    }
+  }
+
+  std::uint64_t at = l_->head.load(std::memory_order_relaxed);
+  auto* h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
+  if (h->kind == kPad) {
+    at += h->size;
+    h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
+  }
+  if (h->fingerprint != fp) {
+    throw TypeError(std::string(cls_) + "::get(): the next item was put as another type than " + demangled_name(type) +
+                    " (it stays in the queue)");
+  }
+  Claim c;
+  c.next_head = at + round_up(sizeof(RecordHeader) + h->size, kAlign);
+  const auto* body = reinterpret_cast<const std::byte*>(h + 1);
+  if (h->kind == kItem) {
+    c.data = body;
+    c.size = h->size;
+  } else {
+    OverflowRef ref;
+    std::memcpy(&ref, body, sizeof ref);
+    ref.name[kNameMax] = '\0';
+    try {
+      c.overflow = ShmSegment::attach(ref.name, std::string(cls_) + "::get()");
+    } catch (const FileNotFoundError&) {
+      // Its segment went with the queue's creator: the item is lost, and said so once.
+      c.data = nullptr;
+      finish_get(c);
+      guard.s = nullptr;
+      throw;
+    }
+    c.data = c.overflow->data();
+    c.size = std::min<std::size_t>(ref.size, c.overflow->size());
+  }
+  guard.s = nullptr;  // held until finish_get/abandon_get
+  return c;
+}
+
+void QueueCore::finish_get(Claim& c) noexcept {
+  l_->head.store(c.next_head, std::memory_order_release);
+  l_->get_count.store(l_->get_count.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  wake_producer();
+  lock_give(&l_->get_lock);
+  if (c.overflow) {
+    try {
+      c.overflow->unlink("Queue::get()");
+    } catch (...) {
+      // Already removed (its creator's exit): nothing is left to free.
+    }
+    c.overflow.reset();
+  }
+}
+
+void QueueCore::abandon_get(Claim& c) noexcept {
+  c.overflow.reset();
+  lock_give(&l_->get_lock);
+}
+
+void QueueCore::task_done() {
+  std::uint32_t v = l_->unfinished.load(std::memory_order_relaxed);
+  do {
+    if (v == 0) throw ValueError(std::string(cls_) + "::task_done(): called too many times");
+  } while (!l_->unfinished.compare_exchange_weak(v, v - 1, std::memory_order_seq_cst, std::memory_order_relaxed));
+  if (v == 1 && l_->joiners.load(std::memory_order_seq_cst) != 0) platform::futex_wake_shared(&l_->unfinished, INT_MAX);
+}
+
+bool QueueCore::join(const Timeout& timeout) {
+  const Deadline deadline = Deadline::after(timeout, std::string(cls_) + "::join()");
+  for (;;) {
+    const std::uint32_t v = l_->unfinished.load(std::memory_order_seq_cst);
+    if (v == 0) return true;
+    if (deadline.expired()) return false;
+    l_->joiners.fetch_add(1, std::memory_order_seq_cst);
+    platform::futex_wait_shared(&l_->unfinished, v, deadline.when());
+    l_->joiners.fetch_sub(1, std::memory_order_seq_cst);
+  }
+}
+
+}  // namespace trident::multiprocessing::detail
