@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/cpu_relax.hpp"
@@ -69,7 +70,8 @@ struct QueueCore::Layout {
   std::uint64_t tail;                    // bytes ever written (put_lock)
   std::uint64_t cached_head;             // the consumers' head as last seen (put_lock)
   std::uint64_t cached_get_count;        // the consumers' get_count as last seen (put_lock)
-  char pending_overflow[kNameMax + 1];   // a big item's segment being written (put_lock)
+  char pending_overflow[kNameMax + 1];   // a big item's segment, named before it exists (put_lock)
+  std::uint64_t pending_count;           // put_count before that item: still unpublished while equal
 
   // Consumers' line.
   alignas(64) LockState get_lock;
@@ -210,8 +212,10 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
     throw queue::Full(std::string(cls_) + "::put(): the queue is full");
   }
   LockGuard guard{&l_->put_lock};
-  if (l_->put_lock.owner_died.load(std::memory_order_relaxed) != 0 && l_->pending_overflow[0] != '\0') {
-    // A producer died writing a big item: its segment was never published.
+  if (l_->put_lock.owner_died.load(std::memory_order_relaxed) != 0 && l_->pending_overflow[0] != '\0' &&
+      l_->pending_count == l_->put_count.load(std::memory_order_relaxed)) {
+    // A producer died writing a big item: its segment (if it got as far as creating it) was never
+    // published, and nobody else knows its name.
     platform::shm_remove(l_->pending_overflow);
     l_->pending_overflow[0] = '\0';
   }
@@ -267,15 +271,30 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
   } else {
     // The item goes in a segment of its own, named under this process (so the tests' leak checks
     // see it) and tracked under the queue's creator, so that it outlives this producer (which may
-    // exit right after put) but not the program. A producer killed while writing it leaves its
-    // name in pending_overflow for the next one to remove.
-    auto seg = ShmSegment::create({}, n == 0 ? 1 : n, ShmSegment::Lifetime::kUntracked,
-                                  "trident_" + std::to_string(current_pid()) + "_", std::string(cls_) + "::put()");
+    // exit right after put) but not the program. The name is recorded in pending_overflow before
+    // the segment exists, so a producer killed anywhere before publishing leaves it for the next
+    // one to remove.
     auto* ref = reinterpret_cast<OverflowRef*>(body);
     std::memset(ref, 0, sizeof *ref);
     ref->size = n;
-    std::memcpy(ref->name, seg->name().c_str(), std::min(seg->name().size(), kNameMax));
-    std::memcpy(l_->pending_overflow, ref->name, sizeof ref->name);
+    std::shared_ptr<ShmSegment> seg;
+    for (int attempt = 0; !seg; ++attempt) {
+      unsigned char rnd[4] = {};
+      platform::random_fill(rnd, sizeof rnd);
+      std::snprintf(ref->name, sizeof ref->name, "trident_%u_%02x%02x%02x%02x", current_pid(), rnd[0], rnd[1], rnd[2],
+                    rnd[3]);
+      std::memcpy(l_->pending_overflow, ref->name, sizeof ref->name);
+      l_->pending_count = l_->put_count.load(std::memory_order_relaxed);
+      try {
+        seg = ShmSegment::create(ref->name, n == 0 ? 1 : n, ShmSegment::Lifetime::kUntracked, "",
+                                 std::string(cls_) + "::put()");
+      } catch (const FileExistsError&) {
+        if (attempt == 100) throw;
+      } catch (...) {
+        l_->pending_overflow[0] = '\0';
+        throw;
+      }
+    }
     try {
       std::memcpy(seg->data(), data, n);
       seg->track_as(static_cast<int>(l_->creator_pid), std::string(cls_) + "::put()");
@@ -285,7 +304,6 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
       throw;
     }
     h->kind = kOverflow;
-    l_->pending_overflow[0] = '\0';
   }
   h->size = payload;
   h->fingerprint = fp;
