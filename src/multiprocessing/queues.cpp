@@ -53,6 +53,15 @@ constexpr int kSpins = 2000;
 
 constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
+// Each side's progress is ONE word, so that a process killed between two stores can never leave
+// an item count disagreeing with a byte position: bits 32..63 count items, bits 0..31 are the byte
+// position; both wrap around at 2^32 (differences are taken modulo 2^32, and the ring is at most
+// 2^31 bytes).
+constexpr std::uint32_t items_of(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
+constexpr std::uint32_t pos_of(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
+constexpr std::uint64_t pack(std::uint32_t items, std::uint32_t pos) { return (std::uint64_t{items} << 32) | pos; }
+constexpr std::size_t kMaxRing = std::size_t{1} << 31;
+
 }  // namespace
 
 // The shared state. Fields on the producers' line are written by the put-lock holder only, those
@@ -66,18 +75,15 @@ struct QueueCore::Layout {
 
   // Producers' line.
   alignas(64) LockState put_lock;
-  std::atomic<std::uint64_t> put_count;  // items ever published: THE publish word
-  std::uint64_t tail;                    // bytes ever written (put_lock)
-  std::uint64_t cached_head;             // the consumers' head as last seen (put_lock)
-  std::uint64_t cached_get_count;        // the consumers' get_count as last seen (put_lock)
+  std::atomic<std::uint64_t> published;  // pack(items published, tail): THE publish word
+  std::uint64_t cached_consumed;         // `consumed` as last seen (put_lock)
   char pending_overflow[kNameMax + 1];   // a big item's segment, named before it exists (put_lock)
-  std::uint64_t pending_count;           // put_count before that item: still unpublished while equal
+  std::uint32_t pending_items;           // items published before it: unpublished while still equal
 
   // Consumers' line.
   alignas(64) LockState get_lock;
-  std::atomic<std::uint64_t> head;       // bytes ever consumed
-  std::atomic<std::uint64_t> get_count;  // items ever removed
-  std::uint64_t cached_put_count;        // put_count as last seen (get_lock)
+  std::atomic<std::uint64_t> consumed;  // pack(items removed, head)
+  std::uint64_t cached_published;       // `published` as last seen (get_lock)
 
   // Wake-up words: a sleeper publishes "I may sleep" in *_sleeping, re-checks, then futex-waits on
   // the sequence word; the other side clears *_sleeping with an exchange and, if it was set, bumps
@@ -149,12 +155,12 @@ std::string demangled_name(const std::type_info& type) {
 QueueCore::QueueCore(QueueOptions options, const char* cls) : cls_(cls) {
   static_assert(sizeof(Layout) <= kRingOffset);
   std::size_t ring = kMinRing;
-  while (ring < options.buffer_size && ring < (std::size_t{1} << 40)) ring <<= 1;
+  while (ring < options.buffer_size && ring < kMaxRing) ring <<= 1;
   segment_ = ShmSegment::make_internal(kRingOffset + ring);
   l_ = reinterpret_cast<Layout*>(segment_->data());
   ring_ = segment_->data() + kRingOffset;
   l_->ring_size = ring;
-  l_->maxsize = options.maxsize > 0 ? options.maxsize : 0;
+  l_->maxsize = options.maxsize > 0 ? std::min<long>(options.maxsize, INT32_MAX) : 0;
   l_->creator_pid = current_pid();
   l_->magic = kMagic;
 }
@@ -175,9 +181,11 @@ void QueueCore::check_open(const char* method) const {
 }
 
 long QueueCore::qsize() const noexcept {
-  const std::uint64_t g = l_->get_count.load(std::memory_order_acquire);
-  const std::uint64_t p = l_->put_count.load(std::memory_order_acquire);
-  return p > g ? static_cast<long>(p - g) : 0;
+  // Removed items first: what is read of the producers afterwards is at least as recent.
+  const std::uint32_t g = items_of(l_->consumed.load(std::memory_order_acquire));
+  const std::uint32_t p = items_of(l_->published.load(std::memory_order_acquire));
+  const std::uint32_t n = p - g;
+  return n <= INT32_MAX ? static_cast<long>(n) : 0;
 }
 bool QueueCore::empty() const noexcept { return qsize() == 0; }
 bool QueueCore::full() const noexcept { return l_->maxsize > 0 && qsize() >= l_->maxsize; }
@@ -213,7 +221,7 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
   }
   LockGuard guard{&l_->put_lock};
   if (l_->put_lock.owner_died.load(std::memory_order_relaxed) != 0 && l_->pending_overflow[0] != '\0' &&
-      l_->pending_count == l_->put_count.load(std::memory_order_relaxed)) {
+      l_->pending_items == items_of(l_->published.load(std::memory_order_relaxed))) {
     // A producer died writing a big item: its segment (if it got as far as creating it) was never
     // published, and nobody else knows its name.
     platform::shm_remove(l_->pending_overflow);
@@ -223,18 +231,18 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
   // Room for the record (and the pad before it when it would cross the ring's end) and, with a
   // maxsize, for one more item. Cached counters first: the consumers' line is read only when the
   // cache says there is no room.
-  const std::uint64_t tail = l_->tail;
+  const std::uint64_t pub = l_->published.load(std::memory_order_relaxed);
+  const std::uint32_t tail = pos_of(pub);
+  const std::uint32_t count = items_of(pub);
   const std::size_t to_end = ring - (tail & (ring - 1));
   const std::size_t total = to_end < need ? to_end + need : need;
   auto has_room = [&] {
-    return tail + total - l_->cached_head <= ring &&
-           (l_->maxsize == 0 || l_->put_count.load(std::memory_order_relaxed) - l_->cached_get_count <
-                                    static_cast<std::uint64_t>(l_->maxsize));
+    const std::uint64_t c = l_->cached_consumed;
+    return std::size_t{static_cast<std::uint32_t>(tail - pos_of(c))} + total <= ring &&
+           (l_->maxsize == 0 ||
+            static_cast<std::int64_t>(static_cast<std::uint32_t>(count - items_of(c))) < l_->maxsize);
   };
-  auto refresh = [&] {
-    l_->cached_get_count = l_->get_count.load(std::memory_order_seq_cst);
-    l_->cached_head = l_->head.load(std::memory_order_acquire);
-  };
+  auto refresh = [&] { l_->cached_consumed = l_->consumed.load(std::memory_order_seq_cst); };
   if (!has_room()) {
     refresh();
     for (int spin = 0; spin < kSpins && block && !has_room(); ++spin) {
@@ -256,12 +264,12 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
     }
   }
 
-  std::uint64_t at = tail;
+  std::uint32_t at = tail;
   if (to_end < need) {
     auto* pad = reinterpret_cast<RecordHeader*>(ring_ + (at & (ring - 1)));
     pad->kind = kPad;
     pad->size = to_end;
-    at += to_end;
+    at += static_cast<std::uint32_t>(to_end);
   }
   auto* h = reinterpret_cast<RecordHeader*>(ring_ + (at & (ring - 1)));
   std::byte* body = reinterpret_cast<std::byte*>(h + 1);
@@ -284,7 +292,7 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
       std::snprintf(ref->name, sizeof ref->name, "trident_%u_%02x%02x%02x%02x", current_pid(), rnd[0], rnd[1], rnd[2],
                     rnd[3]);
       std::memcpy(l_->pending_overflow, ref->name, sizeof ref->name);
-      l_->pending_count = l_->put_count.load(std::memory_order_relaxed);
+      l_->pending_items = count;
       try {
         seg = ShmSegment::create(ref->name, n == 0 ? 1 : n, ShmSegment::Lifetime::kUntracked, "",
                                  std::string(cls_) + "::put()");
@@ -307,10 +315,10 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
   }
   h->size = payload;
   h->fingerprint = fp;
-  l_->tail = at + need;
   if (count_task) l_->unfinished.fetch_add(1, std::memory_order_seq_cst);
-  // The publication: one store makes the pad (if any) and the whole record visible together.
-  l_->put_count.store(l_->put_count.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  // The publication: one store makes the pad (if any) and the whole record visible together, and
+  // moves the tail with the count (a producer killed before it has written nothing anyone sees).
+  l_->published.store(pack(count + 1, at + static_cast<std::uint32_t>(need)), std::memory_order_seq_cst);
   wake_consumer();
 }
 
@@ -323,33 +331,34 @@ QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeou
   }
   LockGuard guard{&l_->get_lock};
   const std::size_t ring = l_->ring_size;
-  const std::uint64_t done = l_->get_count.load(std::memory_order_relaxed);
-  auto available = [&] { return l_->cached_put_count != done; };
+  const std::uint64_t cons = l_->consumed.load(std::memory_order_relaxed);
+  const std::uint32_t done = items_of(cons);
+  auto available = [&] { return items_of(l_->cached_published) != done; };
   if (!available()) {
-    l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+    l_->cached_published = l_->published.load(std::memory_order_acquire);
     for (int spin = 0; spin < kSpins && block && !available(); ++spin) {
       trident::detail::cpu_relax();
-      l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+      l_->cached_published = l_->published.load(std::memory_order_acquire);
     }
     while (!available()) {
       if (deadline.expired()) throw queue::Empty(std::string(cls_) + "::get(): the queue is empty");
       const std::uint32_t seq = l_->not_empty.load(std::memory_order_seq_cst);
       l_->consumer_sleeping.store(1, std::memory_order_seq_cst);
-      l_->cached_put_count = l_->put_count.load(std::memory_order_seq_cst);
+      l_->cached_published = l_->published.load(std::memory_order_seq_cst);
       if (available()) {
         l_->consumer_sleeping.store(0, std::memory_order_relaxed);
         break;
       }
       platform::futex_wait_shared(&l_->not_empty, seq, deadline.when());
       l_->consumer_sleeping.store(0, std::memory_order_relaxed);
-      l_->cached_put_count = l_->put_count.load(std::memory_order_acquire);
+      l_->cached_published = l_->published.load(std::memory_order_acquire);
     }
   }
 
-  std::uint64_t at = l_->head.load(std::memory_order_relaxed);
+  std::uint32_t at = pos_of(cons);
   auto* h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
   if (h->kind == kPad) {
-    at += h->size;
+    at += static_cast<std::uint32_t>(h->size);
     h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
   }
   if (h->fingerprint != fp) {
@@ -357,7 +366,7 @@ QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeou
                     " (it stays in the queue)");
   }
   Claim c;
-  c.next_head = at + round_up(sizeof(RecordHeader) + h->size, kAlign);
+  c.next = pack(done + 1, at + static_cast<std::uint32_t>(round_up(sizeof(RecordHeader) + h->size, kAlign)));
   const auto* body = reinterpret_cast<const std::byte*>(h + 1);
   if (h->kind == kItem) {
     c.data = body;
@@ -383,8 +392,7 @@ QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeou
 }
 
 void QueueCore::finish_get(Claim& c) noexcept {
-  l_->head.store(c.next_head, std::memory_order_release);
-  l_->get_count.store(l_->get_count.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  l_->consumed.store(c.next, std::memory_order_seq_cst);
   wake_producer();
   lock_give(&l_->get_lock);
   if (c.overflow) {

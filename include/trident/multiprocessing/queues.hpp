@@ -120,7 +120,7 @@ class QueueCore {
   struct Claim {
     const std::byte* data = nullptr;
     std::size_t size = 0;
-    std::uint64_t next_head = 0;                            // head after this record
+    std::uint64_t next = 0;                                 // the consumers' progress word once this record is removed
     std::shared_ptr<trident::detail::ShmSegment> overflow;  // a big item's own segment
   };
 
