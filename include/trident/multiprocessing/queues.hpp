@@ -51,7 +51,7 @@ namespace trident::multiprocessing {
 struct QueueOptions {
   /// Python's `maxsize`: at most this many items in the queue; 0 (or less) = no item limit.
   long maxsize = 0;
-  /// Bytes of the shared ring (rounded up to a power of two, at least 4 KiB). Items up to a
+  /// Bytes of the shared ring (rounded up to a power of two, 4 KiB to 2 GiB). Items up to a
   /// quarter of it travel in the ring; larger ones in a segment of their own.
   std::size_t buffer_size = std::size_t{1} << 18;
 };
