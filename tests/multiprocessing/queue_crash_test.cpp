@@ -4,6 +4,7 @@
 // item. No process or /dev/shm segment is left behind (ShmTest's checks).
 #include <signal.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include <string>
@@ -19,6 +20,23 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Waits (bounded) until process `pid` sleeps in the kernel (state S in /proc/<pid>/stat): after its
+// "ready" signal, the only sleep left on its path is the queue's futex wait. Synchronises without a
+// fixed sleep; a child that never gets there only makes the test exercise a weaker case.
+bool wait_until_sleeping(int pid) {
+  const auto until = Clock::now() + 5s;
+  while (Clock::now() < until) {
+    if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r")) {
+      char state = 0;
+      const int got = std::fscanf(f, "%*d (%*[^)]) %c", &state);
+      std::fclose(f);
+      if (got == 1 && state == 'S') return true;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
 // A process killed while blocked in get (holding the consumers' lock, asleep on the ring) does not
 // stop another consumer, already waiting behind it, from getting the next item.
 TEST_F(ShmTest, QueueKilledWhileBlockedInGetHangsNobody) {
@@ -30,12 +48,14 @@ TEST_F(ShmTest, QueueKilledWhileBlockedInGetHangsNobody) {
     return 1;  // never reached: killed while blocked
   });
   ASSERT_TRUE(ready1.wait());
+  EXPECT_TRUE(wait_until_sleeping(first));
   const int second = fork_child([&] {
     ready2.notify();
     CHILD_CHECK(q.get(20s) == 7);
     return 0;
   });
   ASSERT_TRUE(ready2.wait());
+  EXPECT_TRUE(wait_until_sleeping(second));
   kill_child(first);
   q.put(7);
   EXPECT_EQ(join_child(second), 0);
@@ -56,9 +76,7 @@ TEST_F(ShmTest, QueueProducerKilledHoldingLockDoesNotDeadlock) {
     return 1;
   });
   ASSERT_TRUE(ready.wait());
-  // Give the child time to reach the blocked put; the test passes either way, but this way it
-  // exercises the lock takeover.
-  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(wait_until_sleeping(pid));
   kill_child(pid);
   EXPECT_EQ(q.get(5s), 1);
   const auto t0 = Clock::now();
