@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -43,6 +44,13 @@ using Item = std::int64_t;
 using TridentQueue = trident::queue::Queue<Item>;
 
 constexpr Item kStop = -1;
+
+// CPU time used so far by every thread of the process.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 constexpr Item kSync = -2;
 
 // queue_pingpong_us: the main thread puts an item on q1; a partner thread gets it and puts it on
@@ -72,6 +80,35 @@ BENCHMARK(queue_pingpong<TridentQueue>)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(queue_pingpong<StdQueue<Item>>)->Name("queue_pingpong_us/std")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// pingpong_cpu_us: the same round trips as queue_pingpong_us, but the figure is the CPU time the
+// whole process spends per round trip (both threads), not the wall time. A waiter that spins
+// before it sleeps buys latency with CPU: the two rows side by side show the price.
+template <class Q>
+void pingpong_cpu(benchmark::State& state) {
+  Q q1;
+  Q q2;
+  std::thread partner([&] {
+    for (;;) {
+      Item item = q1.get();
+      if (item == kStop) return;
+      q2.put(item);
+    }
+  });
+  Item i = 0;
+  const double cpu_start = process_cpu_seconds();
+  for (auto _ : state) {
+    q1.put(i++);
+    benchmark::DoNotOptimize(q2.get());
+  }
+  const double cpu = process_cpu_seconds() - cpu_start;
+  q1.put(kStop);
+  partner.join();
+  // run_bench.py takes a "value" counter as the metric's figure, in its unit (us).
+  state.counters["value"] = cpu * 1e6 / static_cast<double>(state.iterations());
+}
+BENCHMARK(pingpong_cpu<TridentQueue>)->Name("pingpong_cpu_us/trident")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(pingpong_cpu<StdQueue<Item>>)->Name("pingpong_cpu_us/std")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // queue_throughput_ops: the main thread puts items into an unbounded queue as fast as it can, one
 // consumer thread gets them. One iteration is kBatch items plus a marker after which the consumer

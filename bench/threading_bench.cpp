@@ -3,7 +3,9 @@
 // benchmark is named <metric>/<impl> (see bench/run_bench.py).
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -117,6 +119,64 @@ void condition_pingpong_std(benchmark::State& state) {
   condition_pingpong(state, c, m);
 }
 BENCHMARK(condition_pingpong_std)->Name("condition_pingpong_us/std")->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// idle_wait_cpu_percent: what a thread that waits costs while nothing happens. A thread waits
+// 100 ms at a time on an event nobody sets (each wait times out), 20 times; the figure is that
+// thread's CPU time over the wall time, in percent. Spinning before sleeping, which makes
+// hand-overs fast, must not make idle waits expensive.
+constexpr int kIdleWaits = 20;
+constexpr auto kIdleWait = std::chrono::milliseconds(100);
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Runs `wait_once` kIdleWaits times on a fresh thread; its CPU time / wall time, in percent.
+// `wait_once` returns whether it was woken, which nobody should do.
+template <class F>
+double idle_wait_percent(benchmark::State& state, F wait_once) {
+  double percent = 0;
+  bool woken = false;
+  std::thread waiter([&] {
+    const auto wall_start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_cpu_seconds();
+    for (int i = 0; i < kIdleWaits; ++i) woken = wait_once() || woken;
+    const double cpu = thread_cpu_seconds() - cpu_start;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    percent = 100.0 * cpu / wall;
+  });
+  waiter.join();
+  if (woken) state.SkipWithError("a wait on a flag nobody sets returned true");
+  return percent;
+}
+
+void idle_wait_cpu_trident(benchmark::State& state) {
+  threading::Event event;
+  double percent = 0;
+  for (auto _ : state) {
+    percent = idle_wait_percent(state, [&] { return event.wait(std::chrono::duration<double>(kIdleWait)); });
+  }
+  state.counters["value"] = percent;  // run_bench.py's figure for a _percent metric
+}
+// One iteration takes 2 s: run once per round (run_bench.py then takes the single repetition).
+BENCHMARK(idle_wait_cpu_trident)->Name("idle_wait_cpu_percent/trident")->UseRealTime()->Iterations(1)->Repetitions(1);
+
+void idle_wait_cpu_std(benchmark::State& state) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool set = false;
+  double percent = 0;
+  for (auto _ : state) {
+    percent = idle_wait_percent(state, [&] {
+      std::unique_lock held(m);
+      return cv.wait_for(held, kIdleWait, [&] { return set; });
+    });
+  }
+  state.counters["value"] = percent;
+}
+BENCHMARK(idle_wait_cpu_std)->Name("idle_wait_cpu_percent/std")->UseRealTime()->Iterations(1)->Repetitions(1);
 
 }  // namespace
 

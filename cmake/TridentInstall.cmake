@@ -7,6 +7,17 @@ install(TARGETS trident EXPORT tridentTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/trident DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# `cmake --install --strip` strips executables and shared libraries but leaves a static archive as
+# it is (a plain `strip` would also drop the symbols a linker needs). Strip the archive's debug
+# info only: that is most of a RelWithDebInfo archive's size, and the -O2 code stays as tested.
+if(CMAKE_STRIP)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
+        \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:trident>\"
+        COMMAND_ERROR_IS_FATAL ANY)
+    endif()")
+endif()
 install(EXPORT tridentTargets NAMESPACE trident:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/trident)
 
 configure_package_config_file(cmake/tridentConfig.cmake.in

@@ -22,7 +22,9 @@ int main() {
   std::printf("$ bc\n");
   subprocess::Popen p({"bc"}, {.stdin = subprocess::PIPE, .stdout = subprocess::PIPE, .stderr = subprocess::PIPE});
   auto [output, err] = p.communicate("scale=3\n22/7\n2^64\nquit\n");
-  std::printf("%s\n", output.c_str());
+  // Each is a std::optional<std::string>: nullopt is Python's None (a stream that is not a PIPE).
+  // stdout is a PIPE here, so `*output` is the text.
+  std::printf("%s\n", output->c_str());
   std::printf("Exit code: %d\n", *p.returncode());
   return *p.returncode();
 }

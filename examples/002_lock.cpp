@@ -1,9 +1,15 @@
 // Note 002 (seeds/002_b196a1fed76dacea.txt), section "线程锁": ten threads print "ddd", then take
 // turns under a Lock to decrement v and print it. The note sleeps 1 s inside the lock; this
 // translation 50 ms (the ten turns take half a second).
+//
+// The note creates each Thread inside the loop and lets it go. A trident handle of a non-daemon
+// thread joins it when destroyed, so a handle dropped at the end of the loop body would run the
+// threads one after another; the handles are kept in a vector instead, and the vector's
+// destruction at the end of main waits for all ten (as Python's exit does).
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
 #include "trident/threading.hpp"
 
@@ -23,8 +29,9 @@ void func(int) {
 }
 
 int main() {
+  std::vector<threading::Thread> threads;
   for (int i = 0; i < 10; ++i) {
-    threading::Thread t(func, i);
-    t.start();
+    threads.emplace_back(func, i);
+    threads.back().start();
   }
 }

@@ -5,8 +5,9 @@
 // translation 300 ms and, as the note, 5 s for log: nobody waits for it, so it costs nothing, and
 // the wide margin keeps "end log" out of the output even on a slow (sanitized) exit.
 //
-// The handles are destroyed at the end of main while the threads run: trident detaches them, and
-// at exit waits for non-daemon threads only, exactly Python's rule.
+// The handles are destroyed at the end of main while the threads run: t2 (log, a daemon) first,
+// which detaches it; then t1 (music, not a daemon), which waits for it. So the program waits for
+// non-daemon threads only, exactly Python's rule at exit.
 #include <chrono>
 #include <cstdio>
 #include <thread>

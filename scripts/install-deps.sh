@@ -6,7 +6,10 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config          # build
   libgtest-dev libgmock-dev                 # tests
+  libcereal-dev                             # trident::pickle (what crosses processes)
   libbenchmark-dev libasio-dev python3      # benchmarks and their peers (asio, CPython)
+  libboost-context1.81-dev                  # greenlet stack switching (Boost.Context)
+  python3-greenlet                          # the greenlet benchmark's CPython peer
   libxml2-utils                             # xmllint: the tour's SVG is checked to be well-formed
   bc coreutils                              # programs the subprocess tests and examples drive
 )

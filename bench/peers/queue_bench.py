@@ -44,6 +44,36 @@ def queue_pingpong_us(n):
     return elapsed / n * 1e6
 
 
+def pingpong_cpu_us(n):
+    """queue_pingpong_us's round trips, measured in the CPU time of the whole process (both
+    threads) per round trip instead of the wall time."""
+    q1, q2 = queue.Queue(), queue.Queue()
+
+    def partner():
+        get, put = q1.get, q2.put
+        while True:
+            item = get()
+            if item is None:
+                return
+            put(item)
+
+    def rounds(k):
+        put, get = q1.put, q2.get
+        for i in range(k):
+            put(i)
+            get()
+
+    t = threading.Thread(target=partner)
+    t.start()
+    rounds(max(1, n // 20))
+    t0 = time.process_time()
+    rounds(n)
+    cpu = time.process_time() - t0
+    q1.put(None)
+    t.join()
+    return cpu / n * 1e6
+
+
 def queue_throughput_ops(n):
     """The main thread puts n items into an unbounded Queue, a consumer thread gets them; items per
     second from the first put until the consumer has got the last (it then answers on an ack
@@ -77,5 +107,6 @@ def queue_throughput_ops(n):
 if __name__ == "__main__":
     sys.exit(_peer.main({
         "queue_pingpong_us": (queue_pingpong_us, 5000, 1500),
+        "pingpong_cpu_us": (pingpong_cpu_us, 5000, 1500),
         "queue_throughput_ops": (queue_throughput_ops, 200_000, 50_000),
     }))

@@ -4,9 +4,11 @@
 // and from `trident::Exception` (so `catch (const trident::Exception&)` sees every trident error,
 // as Python's `except Exception` does). Types keep CPython's names and nesting: `TimeoutError` is
 // an `OSError`, `BrokenBarrierError` a `RuntimeError`, `BrokenThreadPool` a `BrokenExecutor`.
-// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors.
+// `type_name()` gives the Python spelling ("queue.Empty"), for messages and cross-process errors;
+// `repr(error)` and `str(error)` print any std::exception_ptr as Python prints `repr(exc)`/`str(exc)`.
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -124,6 +126,24 @@ class TimeoutError : public OSError {
 /// ENOENT, PermissionError for EACCES/EPERM, ...); `what` names the call and its object.
 [[noreturn]] void raise_os_error(int error_number, const std::string& what, std::string filename = {});
 
+// Describing a caught or stored exception without rethrowing it yourself: what Python prints for
+// `repr(exc)` and `str(exc)`, for the std::exception_ptr that Future::exception() and
+// ExceptHookArgs::exc_value hold. Each accepts a null pointer (Python's None) and never throws
+// anything but std::bad_alloc.
+
+/// The exception's type name: type_name() for a trident error ("queue.Empty"), the demangled C++
+/// name otherwise ("std::out_of_range", "int"), "NoneType" for a null pointer.
+std::string exception_type_name(const std::exception_ptr& error);
+/// Python's `str(exc)`: what() for a std::exception; for a thrown string or number, its value;
+/// "" for another type; "None" for a null pointer.
+std::string str(const std::exception_ptr& error);
+/// Python's `repr(exc)`: `ValueError('bad value')` — the type (a trident error by its Python
+/// `__name__`, without the module, as Python prints it: `Empty()`; any other type demangled:
+/// `std::out_of_range('vector')`) and the message quoted as Python quotes a str; `TypeName()`
+/// when the message is empty; a thrown string or number as `int(42)`; a thrown object of another
+/// type as `<Type object>`; "None" for a null pointer. `std::cout << trident::repr(f.exception())`.
+std::string repr(const std::exception_ptr& error);
+
 namespace threading {
 /// Python's `threading.BrokenBarrierError`: the barrier was reset or aborted while a thread waited.
 TRIDENT_ERROR_CLASS(BrokenBarrierError, RuntimeError, "threading.BrokenBarrierError");
@@ -137,6 +157,27 @@ TRIDENT_ERROR_CLASS(Full, ::trident::detail::StdError<std::runtime_error>, "queu
 /// Python's `queue.ShutDown` (3.13): `put`/`get` on a queue that was shut down.
 TRIDENT_ERROR_CLASS(ShutDown, ::trident::detail::StdError<std::runtime_error>, "queue.ShutDown");
 }  // namespace queue
+
+namespace pickle {
+/// Python's `pickle.PickleError`: the base of the pickle module's errors.
+TRIDENT_ERROR_CLASS(PickleError, ::trident::detail::StdError<std::runtime_error>, "pickle.PickleError");
+/// Python's `pickle.UnpicklingError`: `loads` got bytes that are not a whole frame of the
+/// requested type (truncated, corrupt, oversized, trailing bytes, another type).
+TRIDENT_ERROR_CLASS(UnpicklingError, PickleError, "pickle.UnpicklingError");
+}  // namespace pickle
+
+namespace multiprocessing {
+/// Python's `multiprocessing.ProcessError`: the base of multiprocessing's own errors.
+TRIDENT_ERROR_CLASS(ProcessError, ::trident::detail::StdError<std::runtime_error>, "multiprocessing.ProcessError");
+/// Python's `multiprocessing.BufferTooShort`: `recv_bytes_into` got a message longer than the
+/// buffer; the whole message is in `message` (Python's `e.args[0]`) and the connection stays usable.
+class BufferTooShort : public ProcessError {
+ public:
+  BufferTooShort(const std::string& what, std::string msg) : ProcessError(what), message(std::move(msg)) {}
+  const char* type_name() const noexcept override { return "multiprocessing.BufferTooShort"; }
+  std::string message;
+};
+}  // namespace multiprocessing
 
 namespace futures {
 /// Python's `concurrent.futures.CancelledError`: the result of a cancelled future was asked for.
@@ -153,34 +194,50 @@ TRIDENT_ERROR_CLASS(BrokenThreadPool, BrokenExecutor, "concurrent.futures.thread
 TRIDENT_ERROR_CLASS(BrokenProcessPool, BrokenExecutor, "concurrent.futures.process.BrokenProcessPool");
 }  // namespace futures
 
+namespace greenlet {
+/// Python's `greenlet.error`: misuse of a greenlet, e.g. switching to one of another thread.
+TRIDENT_ERROR_CLASS(error, ::trident::detail::StdError<std::runtime_error>, "greenlet.error");
+/// Python's `greenlet.GreenletExit`, thrown into a suspended greenlet whose last handle is dropped.
+/// Like Python's (a BaseException), it derives from neither std::exception nor trident::Exception,
+/// so `catch (const std::exception&)` in the greenlet does not swallow it; `catch (...)` does.
+class GreenletExit {
+ public:
+  const char* what() const noexcept { return "GreenletExit"; }
+  const char* type_name() const noexcept { return "greenlet.GreenletExit"; }
+};
+}  // namespace greenlet
+
 namespace subprocess {
 /// Python's `subprocess.SubprocessError`: the base of this module's own errors.
 TRIDENT_ERROR_CLASS(SubprocessError, ::trident::detail::StdError<std::runtime_error>, "subprocess.SubprocessError");
 
 /// Python's `subprocess.CalledProcessError`: a checked child exited non-zero (or by a signal,
-/// then `returncode` is minus the signal number). `output`/`stderr` hold what was captured.
+/// then `returncode` is minus the signal number and the message names it as Python does:
+/// "Command '...' died with <Signals.SIGABRT: 6>."). `output`/`stderr` hold what was captured,
+/// std::nullopt (Python's None) for a stream that was not captured.
 class CalledProcessError : public SubprocessError {
  public:
-  CalledProcessError(int returncode, std::vector<std::string> cmd, std::string output = {},
-                     std::string stderr_output = {});
+  CalledProcessError(int returncode, std::vector<std::string> cmd, std::optional<std::string> output = std::nullopt,
+                     std::optional<std::string> stderr_output = std::nullopt);
   const char* type_name() const noexcept override { return "subprocess.CalledProcessError"; }
   int returncode;
   std::vector<std::string> cmd;
-  std::string output;  ///< Python's `output` (alias `stdout`).
-  std::string stderr;  ///< Python's `stderr`.
+  std::optional<std::string> output;  ///< Python's `output` (alias `stdout`).
+  std::optional<std::string> stderr;  ///< Python's `stderr`.
 };
 
 /// Python's `subprocess.TimeoutExpired`: a child outlived its timeout. The child is not killed by
-/// `Popen::wait`/`communicate`; `output`/`stderr` hold what was read so far.
+/// `Popen::wait`/`communicate`; `output`/`stderr` hold what was read so far from a captured
+/// stream, std::nullopt for a stream that was not captured (and after `Popen::wait`).
 class TimeoutExpired : public SubprocessError {
  public:
-  TimeoutExpired(std::vector<std::string> cmd, Seconds timeout, std::string output = {},
-                 std::string stderr_output = {});
+  TimeoutExpired(std::vector<std::string> cmd, Seconds timeout, std::optional<std::string> output = std::nullopt,
+                 std::optional<std::string> stderr_output = std::nullopt);
   const char* type_name() const noexcept override { return "subprocess.TimeoutExpired"; }
   std::vector<std::string> cmd;
   Seconds timeout;
-  std::string output;  ///< Python's `output` (alias `stdout`).
-  std::string stderr;  ///< Python's `stderr`.
+  std::optional<std::string> output;  ///< Python's `output` (alias `stdout`).
+  std::optional<std::string> stderr;  ///< Python's `stderr`.
 };
 }  // namespace subprocess
 

@@ -17,7 +17,11 @@
 //   arguments (moving rvalues, so move-only arguments work) and calls `fn` with them as rvalues,
 //   as std::thread does; a task returning a reference yields a copy of the referent.
 // - `wait()` returns vectors instead of sets (input order, duplicates removed); `as_completed()`
-//   and `Executor::map()` return lazy input ranges instead of generators.
+//   and `Executor::map()` return lazy input ranges instead of generators (common ranges, with a
+//   `to_vector()` for Python's `list(...)`). Both take any range of futures, or a map keyed by
+//   futures (its keys, as iterating a Python dict gives); futures order and hash by identity.
+// - `f.exception()` is a `std::exception_ptr`: `trident::repr(f.exception())` (errors.hpp) prints
+//   it as Python's `repr(exc)` does.
 // - A negative timeout is a ValueError (Python quietly treats it as 0), as everywhere in trident.
 // - As in Python, `cancel()` makes `done()` true at once, but wait() and as_completed() count a
 //   cancelled future as completed only once its executor noticed (Python's CANCELLED versus
@@ -30,6 +34,7 @@
 #pragma once
 
 #include <atomic>
+#include <compare>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +46,7 @@
 #include <new>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -132,7 +138,8 @@ class Future {
   /// result() and take_result() throw InvalidStateError. Not in Python.
   T take_result(Timeout timeout = std::nullopt) const requires(!std::is_void_v<T>);
   /// The call's exception, or nullptr if it returned. Blocks like result() and throws
-  /// CancelledError, TimeoutError and ValueError as it does.
+  /// CancelledError, TimeoutError and ValueError as it does. `trident::repr(f.exception())`
+  /// (errors.hpp) prints it as Python prints `repr(f.exception())`: "ValueError('bad value')".
   std::exception_ptr exception(Timeout timeout = std::nullopt) const;
   /// Calls `fn(future)` when the future is cancelled or finished: at once in the calling thread if
   /// it already is, otherwise in the thread that completes or cancels it. Callbacks run in the
@@ -159,8 +166,13 @@ class Future {
   /// Python's `repr(future)`: "<Future at 0x... state=finished returned int>".
   std::string repr() const;
 
-  /// Identity, like Python's `is` (futures hash by identity).
+  /// Identity, like Python's `is` (futures hash by identity, see std::hash below).
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
+  /// An arbitrary but fixed total order on identities, so futures can key a std::map or fill a
+  /// std::set (Python's dict and set of futures). It says nothing about submission order.
+  friend std::strong_ordering operator<=>(const Future& a, const Future& b) noexcept {
+    return std::compare_three_way()(a.state_, b.state_);
+  }
 
  private:
   friend struct detail::FutureAccess;
@@ -178,39 +190,104 @@ struct DoneAndNotDone {
   std::vector<Future<T>> not_done;
 };
 
-/// Python's `concurrent.futures.wait(fs, timeout, return_when)`: blocks until `return_when` is
-/// met or `timeout` passes (nullopt: forever), then returns which futures are done. Futures may
-/// come from any executors. Like Python, a future cancelled but not yet noticed by its executor
-/// is not done yet. Throws ValueError for a negative timeout; never TimeoutError.
+/// Python's `wait()` keyword arguments: `futures::wait(fs, {.timeout = 2s, .return_when =
+/// futures::FIRST_COMPLETED})`.
+struct WaitOptions {
+  /// How long to wait at most (nullopt: forever).
+  Timeout timeout = std::nullopt;
+  /// When to return.
+  ReturnWhen return_when = ReturnWhen::ALL_COMPLETED;
+};
+
+namespace detail {
+// What wait() and as_completed() accept as `fs`: a range of Future<T> — or, as iterating a
+// Python dict gives its keys, a range of pairs whose first member is a Future<T> (a std::map or
+// std::unordered_map keyed by futures).
+template <class E>
+struct future_element {};
 template <class T>
-DoneAndNotDone<T> wait(const std::vector<Future<T>>& fs, Timeout timeout = std::nullopt,
-                       ReturnWhen return_when = ReturnWhen::ALL_COMPLETED);
+struct future_element<Future<T>> {
+  using result_type = T;
+  static const Future<T>& get(const Future<T>& f) noexcept { return f; }
+};
+template <class T, class V>
+struct future_element<std::pair<const Future<T>, V>> {
+  using result_type = T;
+  static const Future<T>& get(const std::pair<const Future<T>, V>& p) noexcept { return p.first; }
+};
+template <class T, class V>
+struct future_element<std::pair<Future<T>, V>> {
+  using result_type = T;
+  static const Future<T>& get(const std::pair<Future<T>, V>& p) noexcept { return p.first; }
+};
+template <class R>
+using future_element_t = future_element<std::ranges::range_value_t<R>>;
+template <class R>
+concept future_range = std::ranges::input_range<R> && requires {
+  typename future_element_t<R>::result_type;
+};
+template <class R>
+using range_result_t = typename future_element_t<R>::result_type;
+}  // namespace detail
+
+/// Python's `concurrent.futures.wait(fs, timeout, return_when)`: blocks until `return_when` is
+/// met or `timeout` passes (nullopt: forever), then returns which futures are done. `fs` is any
+/// input range of Future<T> (a vector, a std::set, a view, ...) or a map keyed by futures, whose
+/// keys are waited for (Python's dict). Futures may come from any executors. Like Python, a
+/// future cancelled but not yet noticed by its executor is not done yet. Throws ValueError for a
+/// negative timeout; never TimeoutError.
+template <detail::future_range R>
+DoneAndNotDone<detail::range_result_t<R>> wait(R&& fs, Timeout timeout = std::nullopt,
+                                               ReturnWhen return_when = ReturnWhen::ALL_COMPLETED);
+/// Python's `wait(fs, return_when=...)`: `futures::wait(fs, futures::FIRST_COMPLETED)`, no timeout.
+template <detail::future_range R>
+DoneAndNotDone<detail::range_result_t<R>> wait(R&& fs, ReturnWhen return_when) {
+  return wait(std::forward<R>(fs), std::nullopt, return_when);
+}
+/// wait() with Python's keyword arguments: `futures::wait(fs, {.return_when = FIRST_EXCEPTION})`.
+template <detail::future_range R>
+DoneAndNotDone<detail::range_result_t<R>> wait(R&& fs, WaitOptions options) {
+  return wait(std::forward<R>(fs), options.timeout, options.return_when);
+}
 /// wait() on a braced list: `futures::wait({f1, f2}, 1s)`.
 template <class T>
 DoneAndNotDone<T> wait(std::initializer_list<Future<T>> fs, Timeout timeout = std::nullopt,
                        ReturnWhen return_when = ReturnWhen::ALL_COMPLETED) {
-  return wait(std::vector<Future<T>>(fs), timeout, return_when);
+  return wait(std::span<const Future<T>>(fs.begin(), fs.size()), timeout, return_when);
+}
+/// wait() on a braced list with `return_when` only: `futures::wait({f1, f2}, FIRST_COMPLETED)`.
+template <class T>
+DoneAndNotDone<T> wait(std::initializer_list<Future<T>> fs, ReturnWhen return_when) {
+  return wait(std::span<const Future<T>>(fs.begin(), fs.size()), std::nullopt, return_when);
+}
+/// wait() on a braced list with options: `futures::wait({f1, f2}, {.timeout = 1s})`.
+template <class T>
+DoneAndNotDone<T> wait(std::initializer_list<Future<T>> fs, WaitOptions options) {
+  return wait(std::span<const Future<T>>(fs.begin(), fs.size()), options.timeout, options.return_when);
 }
 
 template <class T>
 class AsCompleted;
 
 /// Python's `concurrent.futures.as_completed(fs, timeout)`: yields each distinct future of `fs`
-/// once, as it completes (see AsCompleted). The timeout counts from this call. Throws ValueError
-/// for a negative timeout. Like Python, a future cancelled but not yet noticed by its executor is
-/// not complete yet.
-template <class T>
-AsCompleted<T> as_completed(const std::vector<Future<T>>& fs, Timeout timeout = std::nullopt);
+/// once, as it completes (see AsCompleted). `fs` is what wait() accepts: any input range of
+/// Future<T>, or a map keyed by futures (its keys, as iterating a Python dict gives). The timeout
+/// counts from this call. Throws ValueError for a negative timeout. Like Python, a future
+/// cancelled but not yet noticed by its executor is not complete yet.
+template <detail::future_range R>
+AsCompleted<detail::range_result_t<R>> as_completed(R&& fs, Timeout timeout = std::nullopt);
 /// as_completed() on a braced list: `futures::as_completed({f1, f2})`.
 template <class T>
 AsCompleted<T> as_completed(std::initializer_list<Future<T>> fs, Timeout timeout = std::nullopt) {
-  return as_completed(std::vector<Future<T>>(fs), timeout);
+  return as_completed(std::span<const Future<T>>(fs.begin(), fs.size()), timeout);
 }
 
 /// The lazy range as_completed() returns: an input range of the futures as they complete.
 /// `*it` blocks until the next future completes (those done at the call come first, in input
 /// order) and throws TimeoutError "as_completed(): N (of M) futures unfinished" once the overall
-/// timeout has passed with nothing left to give; `it == end()` never blocks. Movable, not copyable.
+/// timeout has passed with nothing left to give; `it == end()` never blocks. A common range
+/// (begin() and end() have one type), so `std::vector<Future<T>> v(r.begin(), r.end())` works.
+/// Movable, not copyable.
 template <class T>
 class AsCompleted {
  public:
@@ -220,11 +297,14 @@ class AsCompleted {
   ~AsCompleted();
 
   iterator begin() noexcept { return iterator(impl_.get()); }
-  std::default_sentinel_t end() const noexcept { return {}; }
+  iterator end() const noexcept { return iterator(); }
+  /// Blocks until every future completed and returns them in completion order (Python's
+  /// `list(as_completed(fs))`). Throws TimeoutError as iterating does; the range is then used up
+  /// as far as it got.
+  std::vector<Future<T>> to_vector();
 
  private:
-  template <class U>
-  friend AsCompleted<U> as_completed(const std::vector<Future<U>>& fs, Timeout timeout);
+  friend struct detail::FutureAccess;
   struct Impl;
   explicit AsCompleted(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
   std::unique_ptr<Impl> impl_;
@@ -244,7 +324,9 @@ struct MapOptions {
 /// it rethrows the call's exception, or throws TimeoutError. After such an exception the range is
 /// over and the calls not yet reached are cancelled; once iteration has begun, destroying the
 /// range cancels the calls not yet reached (Python's generator close). A range never iterated
-/// cancels nothing, like an unstarted generator. Movable, not copyable.
+/// cancels nothing, like an unstarted generator. A common range (begin() and end() have one
+/// type), so `std::vector v(r.begin(), r.end())` copies the values out; to_vector() moves them.
+/// Movable, not copyable.
 template <class T>
 class MapResults {
  public:
@@ -256,7 +338,11 @@ class MapResults {
   ~MapResults();
 
   iterator begin() noexcept { return iterator(impl_.get()); }
-  std::default_sentinel_t end() const noexcept { return {}; }
+  iterator end() const noexcept { return iterator(); }
+  /// Python's `list(ex.map(fn, xs))`: blocks until every remaining call finished and moves their
+  /// values out, in input order (works for a move-only T). Throws as iterating does (the call's
+  /// exception, TimeoutError), cancelling the calls not reached.
+  std::vector<value_type> to_vector();
 
  private:
   friend class Executor;
@@ -335,6 +421,19 @@ class Executor {
   template <class F, class... Ranges>
   requires detail::mappable<F, Ranges...> MapResults<detail::map_result_t<F, Ranges...>> map(MapOptions options, F&& fn,
                                                                                              Ranges&&... iterables);
+  /// map() over a braced list, as Python's `ex.map(sq, [1, 2, 3])`: `ex.map(sq, {1, 2, 3})`. (With
+  /// several iterables, name the lists: a braced list cannot be deduced among them.)
+  template <class F, class U>
+  requires detail::mappable<F, std::span<const U>> MapResults<detail::map_result_t<F, std::span<const U>>> map(
+      F&& fn, std::initializer_list<U> iterable) {
+    return map(MapOptions{}, std::forward<F>(fn), std::span<const U>(iterable.begin(), iterable.size()));
+  }
+  /// map() over a braced list with options: `ex.map({.timeout = 2s}, sq, {1, 2, 3})`.
+  template <class F, class U>
+  requires detail::mappable<F, std::span<const U>> MapResults<detail::map_result_t<F, std::span<const U>>> map(
+      MapOptions options, F&& fn, std::initializer_list<U> iterable) {
+    return map(options, std::forward<F>(fn), std::span<const U>(iterable.begin(), iterable.size()));
+  }
 
   /// Python's `shutdown(wait=True, *, cancel_futures=False)`: no new work is accepted; with
   /// `cancel_futures`, calls not yet started are cancelled; with `wait`, blocks until every
@@ -641,6 +740,11 @@ struct FutureAccess {
     s->add_ref();
     return Future<T>(s, typename Future<T>::Adopt{});
   }
+  template <class T>
+  static AsCompleted<T> make_as_completed(std::vector<Future<T>> distinct, const std::vector<FutureCore*>& cores,
+                                          const Deadline& deadline) {
+    return AsCompleted<T>(std::make_unique<typename AsCompleted<T>::Impl>(std::move(distinct), cores, deadline));
+  }
 };
 
 // One wait()/as_completed() call's waiting state: links into each future, the outcomes they
@@ -833,9 +937,26 @@ void detail::TypedCallback<T>::invoke(FutureCore& core) {
 
 // ---- wait ----
 
+namespace detail {
+// Calls `fn` with the futures of `fs` as one contiguous run: the range's own storage when it is
+// a contiguous range of futures (a vector, an array, a span), otherwise a copy of its futures (or
+// of a map's keys).
+template <class R, class Fn>
+decltype(auto) with_future_span(R& fs, Fn&& fn) {
+  using T = range_result_t<R>;
+  if constexpr (std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                std::same_as<std::ranges::range_value_t<R>, Future<T>>) {
+    return fn(std::span<const Future<T>>(std::ranges::data(fs), std::ranges::size(fs)));
+  } else {
+    std::vector<Future<T>> copy;
+    if constexpr (std::ranges::sized_range<R>) copy.reserve(std::ranges::size(fs));
+    for (auto&& element : fs) copy.push_back(future_element_t<R>::get(element));
+    return fn(std::span<const Future<T>>(copy));
+  }
+}
+
 template <class T>
-DoneAndNotDone<T> wait(const std::vector<Future<T>>& fs, Timeout timeout, ReturnWhen return_when) {
-  const auto deadline = detail::Deadline::after(timeout, "futures::wait()");
+DoneAndNotDone<T> wait_span(std::span<const Future<T>> fs, const Deadline& deadline, ReturnWhen return_when) {
   std::vector<detail::FutureCore*> all;
   all.reserve(fs.size());
   for (const auto& f : fs) all.push_back(detail::FutureAccess::state(f));
@@ -847,6 +968,15 @@ DoneAndNotDone<T> wait(const std::vector<Future<T>>& fs, Timeout timeout, Return
   DoneAndNotDone<T> r;
   for (std::size_t k = 0; k < firsts.size(); ++k) (done[k] ? r.done : r.not_done).push_back(fs[firsts[k]]);
   return r;
+}
+}  // namespace detail
+
+template <detail::future_range R>
+DoneAndNotDone<detail::range_result_t<R>> wait(R&& fs, Timeout timeout, ReturnWhen return_when) {
+  using T = detail::range_result_t<R>;
+  const auto deadline = detail::Deadline::after(timeout, "futures::wait()");
+  return detail::with_future_span(
+      fs, [&](std::span<const Future<T>> s) { return detail::wait_span<T>(s, deadline, return_when); });
 }
 
 // ---- as_completed ----
@@ -880,6 +1010,12 @@ class AsCompleted<T>::iterator {
   using difference_type = std::ptrdiff_t;
   using iterator_concept = std::input_iterator_tag;
 
+  // For std::iterator_traits, so the C++17 iterator-pair constructors (std::vector's) accept it.
+  using iterator_category = std::input_iterator_tag;
+  using reference = Future<T>&;
+  using pointer = Future<T>*;
+
+  /// The end iterator.
   iterator() = default;
   /// Blocks until the next future completes (see AsCompleted).
   Future<T>& operator*() const { return impl_->current(); }
@@ -889,11 +1025,18 @@ class AsCompleted<T>::iterator {
     return *this;
   }
   void operator++(int) { ++*this; }
-  friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.impl_->state.exhausted(); }
+  /// Never blocks: an iterator is at the end once every future was given.
+  friend bool operator==(const iterator& a, const iterator& b) noexcept {
+    const bool a_end = a.at_end();
+    const bool b_end = b.at_end();
+    return a_end || b_end ? a_end == b_end : a.impl_ == b.impl_;
+  }
+  friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
 
  private:
   friend class AsCompleted;
   explicit iterator(Impl* impl) noexcept : impl_(impl) {}
+  bool at_end() const noexcept { return impl_ == nullptr || impl_->state.exhausted(); }
   Impl* impl_ = nullptr;
 };
 
@@ -901,8 +1044,15 @@ template <class T>
 AsCompleted<T>::~AsCompleted() = default;
 
 template <class T>
-AsCompleted<T> as_completed(const std::vector<Future<T>>& fs, Timeout timeout) {
-  const auto deadline = detail::Deadline::after(timeout, "as_completed()");
+std::vector<Future<T>> AsCompleted<T>::to_vector() {
+  std::vector<Future<T>> out;
+  for (iterator it = begin(); it != end(); ++it) out.push_back(std::move(*it));
+  return out;
+}
+
+namespace detail {
+template <class T>
+AsCompleted<T> as_completed_span(std::span<const Future<T>> fs, const Deadline& deadline) {
   std::vector<detail::FutureCore*> all;
   all.reserve(fs.size());
   for (const auto& f : fs) all.push_back(detail::FutureAccess::state(f));
@@ -915,7 +1065,16 @@ AsCompleted<T> as_completed(const std::vector<Future<T>>& fs, Timeout timeout) {
     distinct.push_back(fs[i]);
     cores.push_back(all[i]);
   }
-  return AsCompleted<T>(std::make_unique<typename AsCompleted<T>::Impl>(std::move(distinct), cores, deadline));
+  return FutureAccess::make_as_completed<T>(std::move(distinct), cores, deadline);
+}
+}  // namespace detail
+
+template <detail::future_range R>
+AsCompleted<detail::range_result_t<R>> as_completed(R&& fs, Timeout timeout) {
+  using T = detail::range_result_t<R>;
+  const auto deadline = detail::Deadline::after(timeout, "as_completed()");
+  return detail::with_future_span(
+      fs, [&](std::span<const Future<T>> s) { return detail::as_completed_span<T>(s, deadline); });
 }
 
 // ---- map ----
@@ -980,6 +1139,12 @@ class MapResults<T>::iterator {
   using difference_type = std::ptrdiff_t;
   using iterator_concept = std::input_iterator_tag;
 
+  // For std::iterator_traits, so the C++17 iterator-pair constructors (std::vector's) accept it.
+  using iterator_category = std::input_iterator_tag;
+  using reference = value_type&;
+  using pointer = value_type*;
+
+  /// The end iterator.
   iterator() = default;
   /// Blocks until this call finished; rethrows its exception (see MapResults).
   value_type& operator*() const { return impl_->current(); }
@@ -989,18 +1154,32 @@ class MapResults<T>::iterator {
     return *this;
   }
   void operator++(int) { ++*this; }
-  friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-    return it.impl_->next >= it.impl_->fs.size();
+  /// Never blocks: an iterator is at the end once every value was given (or an exception ended
+  /// the range).
+  friend bool operator==(const iterator& a, const iterator& b) noexcept {
+    const bool a_end = a.at_end();
+    const bool b_end = b.at_end();
+    return a_end || b_end ? a_end == b_end : a.impl_ == b.impl_;
   }
+  friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
 
  private:
   friend class MapResults;
   explicit iterator(Impl* impl) noexcept : impl_(impl) {}
+  bool at_end() const noexcept { return impl_ == nullptr || impl_->next >= impl_->fs.size(); }
   Impl* impl_ = nullptr;
 };
 
 template <class T>
 MapResults<T>::~MapResults() = default;
+
+template <class T>
+std::vector<typename MapResults<T>::value_type> MapResults<T>::to_vector() {
+  std::vector<value_type> out;
+  if (impl_ != nullptr) out.reserve(impl_->fs.size() - impl_->next);
+  for (iterator it = begin(); it != end(); ++it) out.push_back(std::move(*it));
+  return out;
+}
 
 // ---- Executor ----
 

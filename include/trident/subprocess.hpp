@@ -8,7 +8,9 @@
 //   the bytes on POSIX: universal newlines on output ("\r\n" and "\r" become "\n"); input is
 //   written unchanged (Python's "\n" -> os.linesep is the identity here). There is no decoding:
 //   `encoding`/`errors` do not exist.
-// - Where Python returns None for a stream that was not captured, an empty string is returned.
+// - Python's `None` for a stream that was not captured is `std::nullopt`: CompletedProcess's
+//   stdout/stderr, communicate()'s pair and the errors' output/stderr are std::optional<std::string>
+//   (`*r.stdout` when you captured it, `r.stdout.value_or("")` when you do not care).
 // - `Popen`'s destructor is Python's `__exit__`: it closes the pipes and waits for the child (the
 //   child is not killed; a child that never exits blocks the destructor, as in Python).
 // - Not carried over: preexec_fn (not async-signal-safe in a threaded C++ program), bufsize,
@@ -40,9 +42,11 @@ inline constexpr int STDOUT = -2;
 /// Python's `subprocess.DEVNULL`: connect the stream to /dev/null.
 inline constexpr int DEVNULL = -3;
 
+class Pipe;
+
 /// What a child's standard stream is connected to. Default-constructed is Python's `None`: inherit
 /// the parent's. Otherwise PIPE, STDOUT, DEVNULL, an open fd (not taken over: the caller keeps
-/// and closes it), or an open `FILE*` (its fd; flush it first).
+/// and closes it), an open `FILE*` (its fd; flush it first), or another Popen's open Pipe.
 class Redirect {
  public:
   constexpr Redirect() noexcept = default;
@@ -50,6 +54,10 @@ class Redirect {
   constexpr Redirect(int fd_or_constant) noexcept : value_(fd_or_constant), set_(true) {}
   /// The file's descriptor (fileno(file)).
   Redirect(std::FILE* file) noexcept;
+  /// Python's `stdin=p1.stdout` (a pipeline): the pipe's fd, which the child gets a copy of; the
+  /// Pipe stays open here (close it after starting the child, as Python's documentation shows).
+  /// Throws ValueError if the pipe is closed.
+  Redirect(const Pipe& pipe);
   /// Whether this is Python's `None` (inherit).
   constexpr bool is_none() const noexcept { return !set_; }
   /// The fd or constant; meaningless when is_none().
@@ -79,7 +87,8 @@ class Args {
   bool is_string_ = false;
 };
 
-/// The child's environment: Python's `env` mapping.
+/// The child's environment: Python's `env` mapping. A name must be non-empty and contain no "="
+/// ("illegal environment variable name"); no name or value may contain a NUL byte.
 using Env = std::map<std::string, std::string>;
 
 /// Python's keyword arguments of `Popen(...)`.
@@ -126,16 +135,18 @@ struct RunOptions {
 
 /// Python's `CompletedProcess`: what `run` returns.
 struct CompletedProcess {
-  std::vector<std::string> args{};  ///< the args as given (a string is a one-element list)
-  int returncode = 0;               ///< exit status, or minus the signal that ended the child
-  std::string stdout{};             ///< captured output (empty when not captured)
-  std::string stderr{};             ///< captured error output (empty when not captured)
+  std::vector<std::string> args{};      ///< the args as given (a string is a one-element list)
+  int returncode = 0;                   ///< exit status, or minus the signal that ended the child
+  std::optional<std::string> stdout{};  ///< captured output; nullopt (Python's None) when not captured
+  std::optional<std::string> stderr{};  ///< captured error output; nullopt when not captured
   /// Throws CalledProcessError if returncode is non-zero.
   void check_returncode() const;
 };
 
 /// The parent's end of a pipe to a child (Python's `Popen.stdin`/`.stdout`/`.stderr` file
-/// objects). Reads and writes block (through the waiting core) until done. A default-constructed
+/// objects). Reads and writes block (through the waiting core) until done. The fd is blocking, as
+/// in Python, so the pipe may be handed to another child (`Popen({"cat"}, {.stdin =
+/// p1.stdout()})`, a pipeline) and that child sees an ordinary pipe. A default-constructed
 /// or closed Pipe is Python's `None`/closed file: using it throws ValueError. Not thread-safe:
 /// one thread at a time, as with a Python file object shared without a lock.
 class Pipe {
@@ -167,8 +178,15 @@ class Pipe {
   Pipe(int fd, bool text) noexcept : fd_(fd), text_(text) {}
   // Reads what is available into the buffer (blocking until something or EOF); false at EOF.
   bool fill();
-  // Appends up to the pipe's free space from one read; -EAGAIN when nothing is available.
-  long read_into_buffer();
+  // After POLLOUT: writes as much of `data[0, n)` as fits without sleeping (see
+  // detail::nowait_io). The count, -EAGAIN if nothing fitted after all, or -errno.
+  long write_ready(const char* data, std::size_t n);
+  // Appends what one read() returns: the count read, 0 at end of file, or -errno. The fd is
+  // blocking, so it sleeps while the pipe is empty (poll first where that matters) unless
+  // `nowait` (RWF_NOWAIT), which returns -EAGAIN then, or where the kernel cannot do that.
+  long read_into_buffer(bool nowait = false);
+  // Appends what the pipe holds now (FIONREAD), without waiting for more or for end of file.
+  void read_ready();
   char* reserve(std::size_t n);
   // Reserves capacity for `n` more bytes without touching it (communicate's size hint).
   void reserve_capacity(std::size_t n);
@@ -191,7 +209,9 @@ class Popen {
  public:
   /// Starts the child. Throws FileNotFoundError / PermissionError (OSError family, errno and
   /// filename set to the program, or to cwd when that is what failed) when it cannot be executed,
-  /// ValueError for bad options (e.g. STDOUT for stdin).
+  /// ValueError for bad options (e.g. STDOUT for stdin), and before starting anything, as Python
+  /// does, ValueError "embedded null byte" for a NUL in args (the shell command), executable, cwd
+  /// or env, and "illegal environment variable name" for an env name that is empty or holds "=".
   explicit Popen(Args args, PopenOptions options = {});
   /// `Popen({"prog", "arg"})`: the same (this overload keeps a braced list from also matching the
   /// move constructor).
@@ -216,12 +236,13 @@ class Popen {
   /// TimeoutExpired after `timeout` (the child keeps running), ValueError if it is negative.
   int wait(Timeout timeout = std::nullopt);
   /// Python's `communicate(input, timeout)`: writes `input` to stdin (then closes it) while reading
-  /// stdout and stderr to end of file, then waits for the child; returns (stdout, stderr). Never
-  /// deadlocks however much the child writes. A child that closes its stdin early is not an
-  /// error. Throws TimeoutExpired (with the output so far) after `timeout`; the child keeps
-  /// running, nothing is lost, and a later call (typically after kill()) continues and returns all
-  /// output. Input on a later call is a ValueError. Input is ignored when stdin is not a pipe.
-  std::pair<std::string, std::string> communicate(std::string_view input = {}, Timeout timeout = std::nullopt);
+  /// stdout and stderr to end of file, then waits for the child; returns (stdout, stderr), each
+  /// std::nullopt (Python's None) when that stream is not a PIPE. Never deadlocks however much the
+  /// child writes. A child that closes its stdin early is not an error. Throws TimeoutExpired (with the output so far)
+  /// after `timeout`; the child keeps running, nothing is lost, and a later call (typically after kill()) continues and
+  /// returns all output. Input on a later call is a ValueError. Input is ignored when stdin is not a pipe.
+  std::pair<std::optional<std::string>, std::optional<std::string>> communicate(std::string_view input = {},
+                                                                                Timeout timeout = std::nullopt);
   /// Python's `send_signal(sig)`: does nothing once the child has been reaped.
   void send_signal(int sig);
   /// Python's `terminate()`: SIGTERM.
@@ -237,12 +258,19 @@ class Popen {
   Pipe& stderr() noexcept;
 
  private:
+  friend CompletedProcess run(Args args, RunOptions options);
+  // run()'s timeout: kills the child, reaps it, and puts into `e` the output read so far plus what
+  // the pipes hold at that moment (without waiting for end of file).
+  void kill_after_timeout(TimeoutExpired& e);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 /// Python's `run(args, ...)`: starts the child, communicates (input, capture), waits. On timeout
-/// the child is killed, its remaining output read, and TimeoutExpired thrown. With `check`, a
+/// the child is killed and reaped and TimeoutExpired thrown at once, carrying the output read so
+/// far (it does not wait for end of file, which a grandchild holding the pipes could delay
+/// forever; such a grandchild is not killed, as in Python). With `check`, a
 /// non-zero returncode throws CalledProcessError. ValueError when `input` is used with `stdin`,
 /// or `capture_output` with `stdout`/`stderr`.
 CompletedProcess run(Args args, RunOptions options = {});

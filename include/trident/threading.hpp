@@ -94,10 +94,6 @@ class ThreadCore {
   bool registered = false;
 };
 
-// What Thread(target, args...) accepts: callable with its decay-copied arguments as rvalues.
-template <class F, class... Args>
-concept Invocable = std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
-
 // The callable form's core: target and arguments stored by value (decay-copied, as std::thread).
 template <class F, class... Args>
 class ThreadTarget final : public ThreadCore {
@@ -116,6 +112,67 @@ class ThreadTarget final : public ThreadCore {
  private:
   std::optional<std::tuple<F, Args...>> target_;
 };
+
+template <class...>
+inline constexpr bool kAlwaysFalse = false;
+
+// What the callable form does with its target and arguments (decay-copy each into the thread, then
+// call the target with the copies as rvalues), checked up front: a mistake is then one
+// static_assert naming the fix, not pages of errors from inside std::tuple. `kTimer` only picks the
+// wording. Returns whether the checks passed (a failed check has already stopped compilation).
+template <bool kTimer, class F, class... Args>
+consteval bool check_target() {
+  if constexpr (!(std::is_constructible_v<std::decay_t<Args>, Args> && ...)) {
+    if constexpr (kTimer) {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Timer: an argument cannot be copied into the timer's thread (Event, Lock, RLock, "
+                    "Condition, Semaphore and Barrier never can): to share it, pass it with std::ref(...) and keep it "
+                    "alive until the timer is joined");
+    } else {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Thread: an argument cannot be copied into the new thread (Event, Lock, RLock, "
+                    "Condition, Semaphore and Barrier never can): to share it, pass it with std::ref(...) and keep it "
+                    "alive until the thread is joined");
+    }
+    return false;
+  } else if constexpr (!std::is_constructible_v<std::decay_t<F>, F>) {
+    if constexpr (kTimer) {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Timer: the function cannot be copied into the timer's thread: move it in "
+                    "(std::move(...)), or pass it with std::ref(...) and keep it alive until the timer is joined");
+    } else {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Thread: the target cannot be copied into the new thread: move it in "
+                    "(std::move(...)), or pass it with std::ref(...) and keep it alive until the thread is joined");
+    }
+    return false;
+  } else if constexpr (!std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>) {
+    if constexpr (kTimer) {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Timer: the function cannot be called with these arguments as the timer passes them "
+                    "(copies, as rvalues): for a parameter that is a non-const reference, pass the object with "
+                    "std::ref(...) and keep it alive until the timer is joined");
+    } else {
+      static_assert(kAlwaysFalse<F>,
+                    "threading::Thread: the target cannot be called with these arguments as the thread passes them "
+                    "(copies, as rvalues): for a parameter that is a non-const reference, pass the object with "
+                    "std::ref(...) and keep it alive until the thread is joined");
+    }
+    return false;
+  } else {
+    return true;
+  }
+}
+
+// A new core for Thread(target, args...) (nullptr only after check_target failed compilation).
+template <bool kTimer, class F, class... Args>
+ThreadCore* new_target_core(F&& f, Args&&... args) {
+  if constexpr (check_target<kTimer, F, Args...>()) {
+    return new ThreadTarget<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+  } else {
+    return nullptr;
+  }
+}
 
 // The non-template half of threading::local<T>: per-thread slots, created on first use.
 class LocalBase {
@@ -142,6 +199,8 @@ class LocalBase {
 };
 
 [[noreturn]] void throw_runtime_error(const char* message);
+// RuntimeError "<api>: the handle is empty (it was moved from)".
+[[noreturn]] void throw_empty_handle(const char* api);
 
 // The identity RLock and Condition use for "owner": the OS thread.
 inline unsigned long owner_token() noexcept { return static_cast<unsigned long>(pthread_self()); }
@@ -162,26 +221,52 @@ struct ThreadOptions {
 /// Two forms, as in Python:
 /// - callable: `Thread t(fn, args...)` calls `fn(args...)` in the new thread. Arguments are
 ///   decay-copied (moved when given as rvalues, so move-only arguments work) and passed as
-///   rvalues; the callable and arguments are destroyed when run() finishes.
+///   rvalues; the callable and arguments are destroyed when run() finishes. To share an object
+///   (an Event, a Lock, a counter) pass `std::ref(obj)` and keep `obj` alive until the thread is
+///   joined; passing such a non-copyable object by value is a compile-time error saying so.
 /// - subclass: derive, override `run()` and construct the base with `Thread()` or
 ///   `Thread(ThreadOptions)`; `start()` calls your `run()` in the new thread.
 ///
 /// An exception escaping `run()` is passed to the excepthook (see set_excepthook), never
 /// terminates the program, and join() does not rethrow it (Python's behaviour).
 ///
-/// Lifetime (Python keeps a thread object alive by reference counting; C++ needs a rule):
-/// - An object of exactly type `Thread` or `Timer` keeps its target in state shared with the
-///   running thread, so destroying it while the thread runs simply detaches it, like dropping the
-///   last reference in Python. The thread goes on, a non-daemon one is still waited for at process
-///   exit, and from then on current_thread() and enumerate() return a stand-in Thread object with
-///   the same name, ident and flags (references to the destroyed handle itself become invalid).
+/// Lifetime (Python keeps a thread object, and what its target uses, alive by reference counting;
+/// C++ needs a rule, the one of std::jthread and of Python's exit):
+/// - Destroying the handle of a started **non-daemon** thread that is still running joins it
+///   (after flushing stdout and stderr, so what the program printed is out before it blocks). So
+///   objects declared before the thread outlive it:
+///   `Event ready; Thread t(worker, std::ref(ready)); t.start(); ready.set();` is correct at the
+///   end of any scope. A handle created and dropped inside a loop body therefore runs its thread to
+///   completion before the next turn: keep handles in a container (`std::vector<Thread>`) to run
+///   several at once.
+/// - Destroying the handle of a running **daemon** thread of exactly type `Thread` or `Timer`
+///   detaches it (Python abandons daemon threads at exit): the thread goes on, and from then on
+///   current_thread() and enumerate() return a stand-in Thread object with the same name, ident and
+///   flags. What it uses must outlive it by other means (a static, a shared_ptr it owns).
+/// - A thread destroying its own handle (`delete this` from run()) is not waited for.
 /// - An object of a class derived from Thread runs your `run()` on that object, so it must outlive
-///   the thread: `~Thread` joins a thread still running (and prints a diagnostic on stderr, because
-///   by then the derived members are already destroyed). If your object may be destroyed while its
-///   thread runs, call `if (is_alive()) join();` first thing in your own destructor.
+///   the thread: `~Thread` joins a thread still running, daemon or not, and prints a diagnostic on
+///   stderr, because by then the derived members are already destroyed. If your object may be
+///   destroyed while its thread runs, call `if (is_alive()) join();` first thing in your own
+///   destructor.
+///
+/// Moving (so `std::vector<Thread>` works; Timer likewise):
+/// - The moved-to object takes over the thread (started or not); current_thread(), enumerate() and
+///   the excepthook name it from then on. The moved-from object is **empty**: every method throws
+///   RuntimeError "Thread::join(): the handle is empty (it was moved from)" (naming the method),
+///   and its destructor does nothing. Assigning a new handle to it makes it usable again.
+/// - Move assignment first releases the thread the target object holds, exactly as its
+///   destructor would (joins a running non-daemon thread, detaches a daemon), then takes over.
+/// - A started object of a class derived from Thread cannot be moved (its run() runs on the
+///   original object): moving one throws RuntimeError; keep such objects in place (or in a
+///   std::unique_ptr). Unstarted ones move normally. The objects trident owns (main_thread(), a
+///   dummy thread's, a stand-in) cannot be moved from or assigned to either.
+/// - Moving while the excepthook runs for this thread with a pointer to the handle waits for the
+///   thread to finish first (the hook's pointer must stay valid during its call).
 /// Pointers and references obtained from current_thread(), main_thread(), enumerate() and
-/// ExceptHookArgs are valid while the object they name exists (for started threads: at least until
-/// the thread finishes; main and dummy thread objects live as long as their OS threads).
+/// ExceptHookArgs name a handle object: they are valid while that object exists and holds the
+/// thread (for started threads: at least until the thread finishes, unless the handle is moved;
+/// main and dummy thread objects live as long as their OS threads).
 class Thread {
  public:
   /// Subclass form: `run()` is yours to override; the default run() does nothing.
@@ -191,18 +276,25 @@ class Thread {
   /// Python's `Thread(target=f, args=(...))`.
   template <class F, class... Args>
   explicit Thread(F&& target, Args&&... args) requires(!std::is_same_v<std::remove_cvref_t<F>, ThreadOptions> &&
-                                                       detail::Invocable<F, Args...>)
+                                                       !std::is_base_of_v<Thread, std::remove_cvref_t<F>>)
       : Thread(ThreadOptions{}, std::forward<F>(target), std::forward<Args>(args)...) {}
   /// Python's `Thread(target=f, args=(...), name=..., daemon=...)`.
   template <class F, class... Args>
-  Thread(ThreadOptions options, F&& target, Args&&... args) requires detail::Invocable<F, Args...>
-      : core_(adopt(new detail::ThreadTarget<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(target),
-                                                                                     std::forward<Args>(args)...),
+  Thread(ThreadOptions options, F&& target, Args&&... args)
+      : core_(adopt(detail::new_target_core<false>(std::forward<F>(target), std::forward<Args>(args)...),
                     std::move(options))) {}
-  /// See "Lifetime" above: detaches an exact Thread/Timer, joins a derived object's thread.
+  /// See "Lifetime" above: joins a running non-daemon thread, detaches a running daemon one (of
+  /// exactly type Thread or Timer), joins a derived object's running thread.
   virtual ~Thread();
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
+  /// Takes over `other`'s thread; `other` becomes empty. Throws RuntimeError for a started object
+  /// of a derived class and for the objects trident owns (see "Moving" above).
+  Thread(Thread&& other);
+  /// Releases this handle's thread as the destructor would (joining a running non-daemon thread),
+  /// then takes over `other`'s; `other` becomes empty. Throws as the move constructor (before
+  /// releasing anything).
+  Thread& operator=(Thread&& other);
 
   /// Starts the thread, which calls run(). Throws RuntimeError "Thread::start(): threads can only
   /// be started once", or RuntimeError "Thread::start(): can't start new thread (...)" when the OS
@@ -235,6 +327,10 @@ class Thread {
   /// set daemon status of active thread".
   void set_daemon(bool daemonic);
 
+ protected:
+  /// For Timer: a handle over a callable-form core built by the derived class.
+  Thread(ThreadOptions options, detail::ThreadCore* core) : core_(adopt(core, std::move(options))) {}
+
  private:
   friend struct detail_access;
   struct AdoptTag {};
@@ -242,8 +338,17 @@ class Thread {
   Thread(detail::ThreadCore* core, AdoptTag) noexcept;
   // Names the core and sets its daemon flag; frees the core if that throws.
   static detail::ThreadCore* adopt(detail::ThreadCore* core, ThreadOptions&& options);
+  // The core, or RuntimeError "<api>: the handle is empty (it was moved from)".
+  detail::ThreadCore* core(const char* api) const;
+  // Throws when `other` may not be moved from, or this object may not be assigned to.
+  void check_movable(const Thread& other, const char* api) const;
+  // Takes over `other`'s core and points the core's `self` at this object.
+  void take(Thread& other) noexcept;
+  // Lets go of the core as the destructor does (join, detach or wait); leaves this object empty.
+  void release(bool destroying) noexcept;
 
-  detail::ThreadCore* core_;
+  detail::ThreadCore* core_;       // nullptr: empty (moved from)
+  bool owned_by_trident_ = false;  // main thread, dummy or stand-in object: never moved
 };
 
 /// Python's `threading.current_thread()`: the Thread object of the calling thread. For a thread
@@ -554,41 +659,62 @@ class Barrier {
 };
 
 /// Python's `threading.Timer`: a thread that calls `function(args...)` after `interval`, unless
-/// cancel() was called first. Same lifetime rule as Thread: destroying a Timer does not cancel it.
+/// cancel() was called first. Same lifetime and move rules as Thread: destroying the handle of a
+/// non-daemon Timer does not cancel it but waits for it (for the interval, then the call), as
+/// Python's exit waits for a pending non-daemon Timer; cancel() first to stop it. A moved-from
+/// Timer is empty: its methods throw RuntimeError.
 class Timer : public Thread {
  public:
   /// Python's `Timer(interval, function, args=(...))`; arguments as for Thread.
   template <class F, class... Args>
-  Timer(Seconds interval, F&& function, Args&&... args) requires detail::Invocable<F, Args...>
+  Timer(Seconds interval, F&& function, Args&&... args)
       : Timer(ThreadOptions{}, interval, std::forward<F>(function), std::forward<Args>(args)...) {}
   /// With Python's Thread keyword arguments (`name`, `daemon`).
   template <class F, class... Args>
-  Timer(ThreadOptions options, Seconds interval, F&& function, Args&&... args) requires detail::Invocable<F, Args...>
+  Timer(ThreadOptions options, Seconds interval, F&& function, Args&&... args)
       : Timer(std::make_shared<Event>(), std::move(options), interval, std::forward<F>(function),
               std::forward<Args>(args)...) {}
 
   /// Stops the timer if it is still waiting (Python's `cancel()`); harmless afterwards.
-  void cancel() { finished_->set(); }
+  void cancel() { checked_finished("Timer::cancel()").set(); }
   /// Python's `interval` attribute.
-  Seconds interval() const noexcept { return interval_; }
+  Seconds interval() const {
+    (void)checked_finished("Timer::interval()");
+    return interval_;
+  }
   /// Python's `finished` attribute: set by cancel() or once the function ran.
-  Event& finished() noexcept { return *finished_; }
+  Event& finished() { return checked_finished("Timer::finished()"); }
 
  private:
   template <class F, class... Args>
   Timer(std::shared_ptr<Event> finished, ThreadOptions options, Seconds interval, F&& function, Args&&... args)
-      : Thread(
-            std::move(options),
-            [finished, interval](std::decay_t<F>&& fn, std::decay_t<Args>&&... a) {
-              finished->wait(interval.count() > 0 ? interval : Seconds(0));
-              if (!finished->is_set()) std::invoke(std::move(fn), std::move(a)...);
-              finished->set();
-            },
-            std::forward<F>(function), std::forward<Args>(args)...),
+      : Thread(std::move(options),
+               new_core(finished, interval, std::forward<F>(function), std::forward<Args>(args)...)),
         finished_(std::move(finished)),
         interval_(interval) {}
 
-  std::shared_ptr<Event> finished_;
+  // The core: a callable-form thread waiting on `finished` before calling the function. The
+  // arguments are checked with the Timer's wording, then handed over unchanged.
+  template <class F, class... Args>
+  static detail::ThreadCore* new_core(std::shared_ptr<Event> finished, Seconds interval, F&& function, Args&&... args) {
+    if constexpr (detail::check_target<true, F, Args...>()) {
+      return detail::new_target_core<true>(
+          [finished = std::move(finished), interval](std::decay_t<F>&& fn, std::decay_t<Args>&&... a) {
+            finished->wait(interval.count() > 0 ? interval : Seconds(0));
+            if (!finished->is_set()) std::invoke(std::move(fn), std::move(a)...);
+            finished->set();
+          },
+          std::forward<F>(function), std::forward<Args>(args)...);
+    } else {
+      return nullptr;
+    }
+  }
+  Event& checked_finished(const char* api) const {
+    if (!finished_) detail::throw_empty_handle(api);
+    return *finished_;
+  }
+
+  std::shared_ptr<Event> finished_;  // shared with the thread; null once moved from
   Seconds interval_;
 };
 

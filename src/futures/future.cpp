@@ -76,30 +76,11 @@ std::string demangle(const std::type_info& type) {
   return status == 0 && name ? std::string(name.get()) : std::string(type.name());
 }
 
-std::string exception_type_name(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const trident::Exception& e) {
-    return e.type_name();
-  } catch (const std::exception& e) {
-    return demangle(typeid(e));
-  } catch (...) {
-    const std::type_info* t = abi::__cxa_current_exception_type();
-    return t != nullptr ? demangle(*t) : "unknown exception";
-  }
-}
-
 std::string describe(const std::exception_ptr& error) {
-  std::string type = exception_type_name(error);
-  try {
-    std::rethrow_exception(error);
-  } catch (const trident::Exception& e) {
-    if (*e.what() != '\0') type += std::string(": ") + e.what();
-  } catch (const std::exception& e) {
-    if (*e.what() != '\0') type += std::string(": ") + e.what();
-  } catch (...) {
-  }
-  return type;
+  std::string text = trident::exception_type_name(error);
+  const std::string message = trident::str(error);
+  if (!message.empty()) text += ": " + message;
+  return text;
 }
 
 void report(std::string_view message, std::exception_ptr error) noexcept {
@@ -223,7 +204,7 @@ std::string FutureCore::repr() const {
       r += "cancelled";
       break;
     case State::kFinished:
-      r += exception_ ? "finished raised " + exception_type_name(exception_)
+      r += exception_ ? "finished raised " + trident::exception_type_name(exception_)
                       : "finished returned " + demangle(*result_type_);
       break;
   }

@@ -14,12 +14,9 @@ namespace trident::futures::detail {
 /// logger). Never throws: a handler that throws, or a failing allocation, is dropped silently.
 void report(std::string_view message, std::exception_ptr error) noexcept;
 
-/// "TYPE: what()" for an exception (just "TYPE" when there is no message or it is not a
-/// std::exception). TYPE is trident's Python name, else the demangled C++ type name.
+/// "TYPE: message" for an exception (just "TYPE" when there is no message): trident's
+/// exception_type_name() and str(), as a traceback's last line.
 std::string describe(const std::exception_ptr& error);
-
-/// The Python-ish name of the exception's type (see describe()).
-std::string exception_type_name(const std::exception_ptr& error);
 
 /// A demangled C++ type name ("int", "std::vector<int, ...>").
 std::string demangle(const std::type_info& type);

@@ -11,13 +11,21 @@
 // before threading's join, which is registered at the first start — shuts every live pool down
 // (queued calls still run, later submits fail) and joins its workers.
 //
+// After a fork, a pool made in the parent has no workers in the child (only the forking thread is
+// copied) while its counters say it has: the child's pthread_atfork handler gives each pool fresh
+// locks and marks it forked, and submit() then throws BrokenThreadPool. Calls queued or running in
+// the parent at the fork stay pending in the child's copy, as in CPython.
+//
 // Idle accounting replaces Python's idle semaphore: `idle` counts workers not running a call. A
 // worker counts itself idle again *before* it publishes a result, so a caller that got the result
 // and submits again finds that worker idle and no new thread starts (Python has a small race
 // there). While it runs done-callbacks it counts as busy, as in Python: a callback that submits
 // and waits gets a new worker rather than waiting for itself.
+#include <pthread.h>
+
 #include <algorithm>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "futures/report.hpp"
@@ -83,6 +91,8 @@ struct ThreadPoolExecutor::Pool {
   void start_worker_locked();
   void shut_down(bool cancel_futures);
   static void join_pools_at_exit();
+  static void after_fork_in_child() noexcept;
+  static const bool fork_handler_registered;
   static void ensure_exit_handler();
   void worker() noexcept;
   void initializer_failed() noexcept;
@@ -101,12 +111,32 @@ struct ThreadPoolExecutor::Pool {
   bool shut = false;                    // guarded by mutex
   bool exiting = false;                 // shut by the exit handler; guarded by mutex
   bool broken = false;                  // guarded by mutex
+  bool forked = false;                  // this is a forked child's copy of the pool; guarded by mutex
   // Every worker ever started; only grows, and only before `shut`. Guarded by mutex.
   std::vector<std::unique_ptr<threading::Thread>> threads;
 
   trident::detail::Mutex join_mutex;  // one joiner at a time
   std::size_t joined = 0;             // threads[0, joined) are joined; guarded by join_mutex
 };
+
+// In a forked child (see the top of this file). The child has one thread: nothing else runs here.
+void ThreadPoolExecutor::Pool::after_fork_in_child() noexcept {
+  new (&g_pools_mutex) trident::detail::Mutex;
+  if (g_pools == nullptr) return;
+  for (auto& weak : *g_pools) {
+    auto p = std::static_pointer_cast<Pool>(weak.lock());
+    if (!p) continue;
+    new (&p->mutex) trident::detail::Mutex;
+    new (&p->join_mutex) trident::detail::Mutex;
+    new (&p->work_ready) trident::detail::CondVar;
+    p->forked = true;
+  }
+}
+
+// Registered at load time rather than by the first executor: a guarded static still being
+// initialized by another thread at a fork would block the child at its first executor.
+const bool ThreadPoolExecutor::Pool::fork_handler_registered =
+    (pthread_atfork(nullptr, nullptr, &ThreadPoolExecutor::Pool::after_fork_in_child), true);
 
 void ThreadPoolExecutor::Pool::join_pools_at_exit() {
   std::vector<std::shared_ptr<Pool>> pools;
@@ -308,6 +338,11 @@ void ThreadPoolExecutor::schedule(WorkItem item) {
   {
     std::lock_guard g(p.mutex);
     if (p.broken) throw BrokenThreadPool(std::string("ThreadPoolExecutor::submit(): ") + kBrokenMessage);
+    if (p.forked) {
+      throw BrokenThreadPool(
+          "ThreadPoolExecutor::submit(): the executor was created before a fork; its workers are not in this child "
+          "process");
+    }
     if (p.shut) {
       throw RuntimeError(p.exiting
                              ? "ThreadPoolExecutor::submit(): cannot schedule new futures after interpreter shutdown"

@@ -177,8 +177,10 @@ class FdWatcher {
 
 }  // namespace
 
+bool kernel_may_block() noexcept { return &trident::detail::current_parker() == &trident::detail::thread_parker(); }
+
 bool wait_fds(pollfd* fds, std::size_t count, const Deadline& deadline) {
-  if (&trident::detail::current_parker() != &trident::detail::thread_parker()) {
+  if (!kernel_may_block()) {
     return FdWatcher::instance().wait(fds, count, deadline);
   }
   int n = platform::poll_until(fds, count, deadline.when());

@@ -22,6 +22,12 @@ namespace trident::subprocess::detail {
 /// OSError if polling itself fails.
 bool wait_fds(pollfd* fds, std::size_t count, const trident::detail::Deadline& deadline);
 
+/// Whether the caller is an OS thread waiting through the core's thread parker: a system call
+/// that sleeps in the kernel (a blocking read or write on a pipe) is then the same as parking it.
+/// Otherwise (a greenlet hub) the caller must wait_fds() first and then do only I/O that cannot
+/// block: read what is there, write at most PIPE_BUF bytes after POLLOUT.
+bool kernel_may_block() noexcept;
+
 /// Whether the fd watcher thread is running (for tests: it exits after a short idle time).
 bool fd_watcher_running() noexcept;
 

@@ -1,12 +1,16 @@
-// subprocess::Pipe — the parent's end of a pipe, non-blocking underneath, blocking through the core.
+// subprocess::Pipe — the parent's end of a pipe: a blocking fd (a child may be handed it), waited
+// on through the core.
+#include <limits.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "platform/linux/pipe_io.hpp"
 #include "subprocess/fd_wait.hpp"
 #include "subprocess/newlines.hpp"
+#include "subprocess/nowait.hpp"
 #include "trident/subprocess.hpp"
 
 namespace trident::subprocess {
@@ -19,7 +23,14 @@ constexpr std::size_t kGrowStep = 1 << 20;
 constexpr std::size_t kMinRoom = 4096;
 }  // namespace
 
+std::atomic<bool>& detail::nowait_io() noexcept {
+  static std::atomic<bool> enabled{true};
+  return enabled;
+}
+
 Redirect::Redirect(std::FILE* file) noexcept : value_(file != nullptr ? ::fileno(file) : -4), set_(true) {}
+
+Redirect::Redirect(const Pipe& pipe) : value_(pipe.fileno()), set_(true) {}
 
 Pipe::Pipe(Pipe&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
@@ -66,18 +77,50 @@ std::size_t Pipe::write(std::string_view data) {
   if (fd_ < 0) throw ValueError("Pipe::write(): I/O operation on closed pipe");
   std::size_t done = 0;
   platform::SigpipeGuard sigpipe;
+  const bool may_block = detail::kernel_may_block();
   while (done < data.size()) {
-    long n = platform::write_some(fd_, data.data() + done, data.size() - done);
-    if (n >= 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
+    long n;
+    if (may_block) {
+      n = platform::write_some(fd_, data.data() + done, data.size() - done);
+    } else {
+      // A hub must not sleep in write(): wait for room, then write only what fits.
+      pollfd p{fd_, POLLOUT, 0};
+      detail::wait_fds(&p, 1, Deadline::forever());
+      n = write_ready(data.data() + done, data.size() - done);
+      if (n == -EAGAIN) continue;
     }
-    if (n == -EPIPE) sigpipe.got_epipe();
-    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::write()");
-    pollfd p{fd_, POLLOUT, 0};
-    detail::wait_fds(&p, 1, Deadline::forever());
+    if (n < 0) {
+      if (n == -EPIPE) sigpipe.got_epipe();
+      raise_os_error(static_cast<int>(-n), "Pipe::write()");
+    }
+    done += static_cast<std::size_t>(n);
   }
   return done;
+}
+
+long Pipe::write_ready(const char* data, std::size_t n) {
+  if (detail::nowait_io().load(std::memory_order_relaxed)) {
+    // As many writes as the pipe takes without sleeping (the reader may drain it meanwhile).
+    std::size_t done = 0;
+    while (done < n) {
+      long w = platform::write_nowait(fd_, data + done, n - done);
+      if (w == -EOPNOTSUPP) {
+        detail::nowait_io().store(false, std::memory_order_relaxed);
+        break;
+      }
+      if (w < 0) return done > 0 ? static_cast<long>(done) : w;
+      done += static_cast<std::size_t>(w);
+    }
+    if (done > 0 || n == 0) return static_cast<long>(done);
+  }
+  // Without RWF_NOWAIT, one write of what POLLOUT promises: one free page of the pipe, so PIPE_BUF
+  // bytes (CPython's rule). An empty pipe has its whole capacity free, which keeps big writes big.
+  std::size_t chunk = PIPE_BUF;
+  if (n > PIPE_BUF && platform::bytes_readable(fd_) == 0) {
+    int capacity = platform::get_pipe_size(fd_);
+    if (capacity > PIPE_BUF) chunk = static_cast<std::size_t>(capacity);
+  }
+  return platform::write_some(fd_, data, std::min(chunk, n));
 }
 
 char* Pipe::reserve(std::size_t n) {
@@ -110,10 +153,15 @@ void Pipe::reserve_capacity(std::size_t n) {
   if (buf_.capacity() < end_ + n + kMinRead) buf_.reserve(end_ + n + kMinRead);
 }
 
-long Pipe::read_into_buffer() {
+long Pipe::read_into_buffer(bool nowait) {
+  if (nowait && !detail::nowait_io().load(std::memory_order_relaxed)) return -EAGAIN;
   char* dst = reserve(kMinRead);
   std::size_t room = buf_.size() - end_;
-  long n = platform::read_some(fd_, dst, room);
+  long n = nowait ? platform::read_nowait(fd_, dst, room) : platform::read_some(fd_, dst, room);
+  if (n == -EOPNOTSUPP) {
+    detail::nowait_io().store(false, std::memory_order_relaxed);
+    return -EAGAIN;
+  }
   if (n < 0) return n;
   if (n == 0) {
     eof_ = true;
@@ -125,15 +173,33 @@ long Pipe::read_into_buffer() {
   return n;
 }
 
-bool Pipe::fill() {
-  for (;;) {
-    if (eof_) return false;
+void Pipe::read_ready() {
+  // Only what FIONREAD reports: a writer that goes on writing (a grandchild) cannot keep us here.
+  long left = platform::bytes_readable(fd_);
+  while (left > 0) {
     long n = read_into_buffer();
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (n != -EAGAIN) raise_os_error(static_cast<int>(-n), "Pipe::read()");
-    pollfd p{fd_, POLLIN, 0};
-    detail::wait_fds(&p, 1, Deadline::forever());
+    if (n <= 0) return;
+    left -= n;
+  }
+}
+
+bool Pipe::fill() {
+  if (eof_) return false;
+  const bool may_block = detail::kernel_may_block();
+  for (;;) {
+    long n;
+    if (may_block) {
+      n = read_into_buffer();
+    } else {
+      // A hub must not sleep in read(): wait for data, then take it with a read that cannot sleep
+      // even if another reader of a shared fd took it first (RWF_NOWAIT where there is one).
+      pollfd p{fd_, POLLIN, 0};
+      detail::wait_fds(&p, 1, Deadline::forever());
+      n = read_into_buffer(detail::nowait_io().load(std::memory_order_relaxed));
+      if (n == -EAGAIN) continue;
+    }
+    if (n < 0) raise_os_error(static_cast<int>(-n), "Pipe::read()");
+    return n > 0;
   }
 }
 

@@ -10,6 +10,7 @@
 #include "platform/linux/pipe_io.hpp"
 #include "platform/linux/spawn.hpp"
 #include "subprocess/fd_wait.hpp"
+#include "subprocess/nowait.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/subprocess.hpp"
 
@@ -79,6 +80,30 @@ std::vector<std::string> exec_candidates(const std::string& program, const std::
   return out;
 }
 
+// A NUL byte would cut the C string the kernel sees short, silently running another program, in
+// another directory or with another environment: CPython refuses it ("embedded null byte"), and
+// an environment name that is empty or holds "=" ("illegal environment variable name").
+void check_no_nul(const std::string& s, const std::string& where) {
+  if (s.find('\0') != std::string::npos) throw ValueError("Popen(): embedded null byte in " + where);
+}
+
+void check_strings(const std::vector<std::string>& args, const PopenOptions& o) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    check_no_nul(args[i], o.shell && i == 0 ? "the shell command" : "args[" + std::to_string(i) + "]");
+  }
+  if (o.executable) check_no_nul(*o.executable, "executable");
+  if (o.cwd) check_no_nul(*o.cwd, "cwd");
+  if (o.env) {
+    for (const auto& [name, value] : *o.env) {
+      check_no_nul(name, "an env name");
+      check_no_nul(value, "the env value of " + name);
+      if (name.empty() || name.find('=') != std::string::npos) {
+        throw ValueError("Popen(): illegal environment variable name '" + name + "' in env");
+      }
+    }
+  }
+}
+
 void check_redirect(const Redirect& r, const char* name, bool stdout_allowed) {
   if (r.is_none()) return;
   int v = r.value();
@@ -95,10 +120,15 @@ struct Popen::Impl {
   int pid = -1;
   int pidfd = -1;
   Pipe in, out, err;
+  bool out_piped = false;  // stdout was PIPE: communicate() returns a string for it, not nullopt
+  bool err_piped = false;
   mutable trident::detail::Mutex mu;
   std::optional<int> returncode;  // guarded by mu; set exactly once, by whoever reaps
   bool communication_started = false;
   std::string pending_input;  // input not yet written when communicate timed out
+
+  // Copies of what has been read from stdout and stderr so far (nullopt for a stream not piped).
+  std::pair<std::optional<std::string>, std::optional<std::string>> output_so_far() const;
 
   // Reaps the child if it exited; true once returncode is known. Takes mu.
   bool try_reap() {
@@ -146,6 +176,7 @@ Popen::Popen(Args args, PopenOptions o) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.args = args.list();
   if (m.args.empty()) throw ValueError("Popen(): args must not be empty");
+  check_strings(m.args, o);
   check_redirect(o.stdin, "stdin", false);
   check_redirect(o.stdout, "stdout", false);
   check_redirect(o.stderr, "stderr", true);
@@ -203,8 +234,6 @@ Popen::Popen(Args args, PopenOptions o) : impl_(std::make_unique<Impl>()) {
       rc = platform::set_pipe_size(parent_fd, o.pipesize);
       if (rc < 0) raise_os_error(-rc, "Popen(): fcntl(F_SETPIPE_SZ) for pipesize");
     }
-    rc = platform::set_nonblocking(parent_fd);
-    if (rc < 0) raise_os_error(-rc, "Popen(): fcntl(O_NONBLOCK)");
     return child_fd;
   };
   int in_parent = -1, out_parent = -1, err_parent = -1;
@@ -253,6 +282,8 @@ Popen::Popen(Args args, PopenOptions o) : impl_(std::make_unique<Impl>()) {
   if (in_parent >= 0) m.in = Pipe(in_parent, false);
   if (out_parent >= 0) m.out = Pipe(out_parent, o.text);
   if (err_parent >= 0) m.err = Pipe(err_parent, o.text);
+  m.out_piped = out_parent >= 0;
+  m.err_piped = err_parent >= 0;
 }
 
 Popen::Popen(Popen&&) noexcept = default;
@@ -302,7 +333,15 @@ constexpr std::size_t kBigTransfer = 1 << 20;
 constexpr int kBigPipe = 1 << 20;
 }  // namespace
 
-std::pair<std::string, std::string> Popen::communicate(std::string_view input, Timeout timeout) {
+std::pair<std::optional<std::string>, std::optional<std::string>> Popen::Impl::output_so_far() const {
+  auto so_far = [](const Pipe& p, bool piped) {
+    return piped ? std::optional<std::string>(std::in_place, p.buf_.data() + p.begin_, p.buffered()) : std::nullopt;
+  };
+  return {so_far(out, out_piped), so_far(err, err_piped)};
+}
+
+std::pair<std::optional<std::string>, std::optional<std::string>> Popen::communicate(std::string_view input,
+                                                                                     Timeout timeout) {
   Deadline deadline = Deadline::after(timeout, "Popen::communicate()");
   Impl& m = *impl_;
   if (m.communication_started && !input.empty()) {
@@ -337,21 +376,21 @@ std::pair<std::string, std::string> Popen::communicate(std::string_view input, T
     if (m.out) m.out.reserve_capacity(pending.size() - written);
   }
 
-  auto output_so_far = [&] {
-    return std::pair<std::string, std::string>(std::string(m.out.buf_.data() + m.out.begin_, m.out.buffered()),
-                                               std::string(m.err.buf_.data() + m.err.begin_, m.err.buffered()));
-  };
   auto time_out = [&] {
     if (m.in) {
       std::string rest(pending.substr(written));
       m.pending_input = std::move(rest);
     }
-    auto [out, err] = output_so_far();
+    auto [out, err] = m.output_so_far();
     throw TimeoutExpired(m.args, *timeout, std::move(out), std::move(err));
   };
+  // The pipes are blocking (a child may share them): with RWF_NOWAIT, read until the pipe is empty
+  // (a few times at most); without it, one read() after POLLIN, which takes what is there.
   auto drain = [](Pipe& p) {
     for (int i = 0; i < kReadsPerWake; ++i) {
-      long n = p.read_into_buffer();
+      const bool nowait = detail::nowait_io().load(std::memory_order_relaxed);
+      if (i > 0 && !nowait) return;
+      long n = p.read_into_buffer(nowait);
       if (n == 0) {
         p.close_fd();  // end of file: the data stays buffered for the result
         return;
@@ -381,18 +420,18 @@ std::pair<std::string, std::string> Popen::communicate(std::string_view input, T
     if (!detail::wait_fds(fds, n, deadline)) time_out();
 
     if (in_i >= 0 && fds[in_i].revents != 0) {
-      while (written < pending.size()) {
-        long w = platform::write_some(m.in.fd_, pending.data() + written, pending.size() - written);
-        if (w >= 0) {
-          written += static_cast<std::size_t>(w);
-        } else if (w == -EAGAIN) {
-          break;
-        } else if (w == -EPIPE) {
-          sigpipe->got_epipe();
-          written = pending.size();  // the child stopped reading: not an error, as in Python
-        } else {
-          raise_os_error(static_cast<int>(-w), "Popen::communicate(): write()");
-        }
+      // The fd is blocking: write only what fits now, so we never sleep in write() while the
+      // child waits for us to drain its output.
+      long w = m.in.write_ready(pending.data() + written, pending.size() - written);
+      if (w >= 0) {
+        written += static_cast<std::size_t>(w);
+      } else if (w == -EAGAIN) {
+        // Nothing fitted after all (the room POLLOUT saw went to another writer): poll again.
+      } else if (w == -EPIPE) {
+        sigpipe->got_epipe();
+        written = pending.size();  // the child stopped reading: not an error, as in Python
+      } else {
+        raise_os_error(static_cast<int>(-w), "Popen::communicate(): write()");
       }
       if (written == pending.size()) {
         m.in.close();
@@ -404,14 +443,28 @@ std::pair<std::string, std::string> Popen::communicate(std::string_view input, T
   }
 
   if (!m.wait_until(deadline)) time_out();
-  auto take_all = [](Pipe& p) {
-    std::string s = p.take(p.buffered());
+  auto take_all = [](Pipe& p, bool piped) {
+    std::optional<std::string> s;
+    if (piped) s = p.take(p.buffered());
     p.close();
     return s;
   };
-  std::string out = take_all(m.out);
-  std::string err = take_all(m.err);
+  auto out = take_all(m.out, m.out_piped);
+  auto err = take_all(m.err, m.err_piped);
   return {std::move(out), std::move(err)};
+}
+
+void Popen::kill_after_timeout(TimeoutExpired& e) {
+  Impl& m = *impl_;
+  kill();
+  m.wait_until(Deadline::forever());
+  // The dead child's last writes may still sit in the pipes: take them, but only what is there now.
+  for (Pipe* p : {&m.out, &m.err}) {
+    if (*p) p->read_ready();
+  }
+  auto [out, err] = m.output_so_far();
+  e.output = std::move(out);
+  e.stderr = std::move(err);
 }
 
 // ---- run() and the convenience functions -------------------------------------------------------
@@ -456,15 +509,14 @@ CompletedProcess run(Args args, RunOptions o) {
   }
   std::vector<std::string> list = args.list();
   Popen p(std::move(args), popen_options(o));
-  std::pair<std::string, std::string> result;
+  std::pair<std::optional<std::string>, std::optional<std::string>> result;
   try {
     result = p.communicate(o.input ? std::string_view(*o.input) : std::string_view(), o.timeout);
   } catch (TimeoutExpired& e) {
-    // Python's run(): kill, then collect everything the child wrote before it died.
-    p.kill();
-    auto [out, err] = p.communicate();
-    e.output = std::move(out);
-    e.stderr = std::move(err);
+    // CPython on POSIX: kill the child, wait for it, re-raise with the output read so far. Not
+    // communicate() again: that waits for end of file on the pipes, which a grandchild holding
+    // them (`sleep 5; :` through the shell) delays for as long as it lives.
+    p.kill_after_timeout(e);
     throw;
   } catch (...) {
     p.kill();
@@ -499,7 +551,7 @@ std::string check_output(Args args, RunOptions o) {
   if (!o.stdout.is_none()) throw ValueError("check_output(): stdout argument not allowed, it will be overridden");
   o.stdout = PIPE;
   o.check = true;
-  return run(std::move(args), std::move(o)).stdout;
+  return *run(std::move(args), std::move(o)).stdout;  // stdout is a pipe: always captured
 }
 
 std::pair<int, std::string> getstatusoutput(const std::string& cmd) {
@@ -508,7 +560,7 @@ std::pair<int, std::string> getstatusoutput(const std::string& cmd) {
   try {
     data = check_output(cmd, {.stderr = STDOUT, .shell = true, .text = true});
   } catch (const CalledProcessError& e) {
-    data = e.output;
+    data = e.output.value_or("");
     rc = e.returncode;
   }
   if (!data.empty() && data.back() == '\n') data.pop_back();

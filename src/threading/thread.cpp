@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <mutex>
 #include <new>
 #include <string>
@@ -31,7 +32,11 @@ using trident::detail::Mutex;
 struct detail_access {
   static detail::ThreadCore* core(const Thread& t) noexcept { return t.core_; }
   // A Thread object for an existing core, taking over one reference the caller holds.
-  static Thread* wrap(detail::ThreadCore* c) { return new Thread(c, Thread::AdoptTag{}); }
+  static Thread* wrap(detail::ThreadCore* c) {
+    auto* t = new Thread(c, Thread::AdoptTag{});
+    t->owned_by_trident_ = true;
+    return t;
+  }
 };
 
 namespace detail {
@@ -39,6 +44,10 @@ namespace detail {
 ThreadCore::~ThreadCore() = default;
 
 void throw_runtime_error(const char* message) { throw RuntimeError(message); }
+
+void throw_empty_handle(const char* api) {
+  throw RuntimeError(std::string(api) + ": the handle is empty (it was moved from)");
+}
 
 }  // namespace detail
 
@@ -112,6 +121,39 @@ void reap_os_thread(ThreadCore* c, bool join) noexcept {
   }
 }
 
+// Blocks until `c`'s thread finished and reaps it. A plain OS thread lets the kernel wake it when
+// the thread exits: one wake-up instead of `done`'s plus the reaping's, no spinning while the new
+// thread needs a CPU, and the stack is back in glibc's cache for the next start(). (A greenlet
+// waits for `done` through the core instead.)
+void join_forever(ThreadCore* c) noexcept {
+  if (&trident::detail::current_parker() == &trident::detail::thread_parker()) {
+    int expected = ThreadCore::kOsJoinable;
+    if (c->os_state.compare_exchange_strong(expected, ThreadCore::kOsReaped, std::memory_order_acq_rel)) {
+      platform::join_thread(c->ident.load(std::memory_order_relaxed));
+      return;
+    }
+  }
+  c->done.wait_until(Deadline::forever());
+  reap_os_thread(c, true);
+}
+
+// Before trident blocks on its own (a handle's destructor, the exit handler) rather than in a
+// join() the program wrote: what the program printed so far reaches its pipe or file even if the
+// thread waited for never ends. Only stdout and stderr: fflush(nullptr) would lock every FILE, and
+// a thread blocked reading stdin holds that one's lock.
+void flush_standard_streams() noexcept {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  try {
+    // The same buffers unless the program called sync_with_stdio(false).
+    std::cout.flush();
+    std::cerr.flush();
+    std::clog.flush();
+  } catch (...) {
+    // A stream whose exceptions() mask throws on a failed flush: nothing more to do before waiting.
+  }
+}
+
 // ---- exit and fork ----
 
 // Python's threading._shutdown: at normal exit, wait for every non-daemon thread (also those
@@ -123,6 +165,7 @@ void join_non_daemon_threads() {
     unregister_core(me);
     me->done.set();
   }
+  bool flushed = false;
   for (;;) {
     ThreadCore* wait_for = nullptr;
     {
@@ -137,7 +180,12 @@ void join_non_daemon_threads() {
       }
     }
     if (wait_for == nullptr) return;
-    wait_for->done.wait_until(Deadline::forever());
+    if (!flushed) {
+      flush_standard_streams();
+      flushed = true;
+    }
+    // Reaps it too: its handle may outlive exit() (std::exit does not unwind), so nobody else would.
+    join_forever(wait_for);
     wait_for->unref();
   }
 }
@@ -149,6 +197,8 @@ void ensure_exit_handler() {
   static const bool registered = (std::atexit(&join_non_daemon_threads), true);
   (void)registered;
 }
+
+void become_main_after_fork() noexcept;
 
 // In a forked child only the forking thread exists (Python's _after_fork): the others leave the
 // registry and count as finished, so exit does not wait for them and joining them returns.
@@ -169,6 +219,7 @@ void after_fork_in_child() noexcept {
     }
     c = next;
   }
+  become_main_after_fork();
 }
 
 [[maybe_unused]] const bool g_fork_handler = (pthread_atfork(nullptr, nullptr, &after_fork_in_child), true);
@@ -189,7 +240,12 @@ ThreadCore* new_foreign_core(std::string name, bool daemon, bool dummy) {
   return c;
 }
 
+// The child's main thread after a fork (become_main_after_fork); null until this process forked.
+// Written only in a just-forked child, while it has a single thread.
+ThreadCore* g_forked_main = nullptr;
+
 ThreadCore* main_core() {
+  if (g_forked_main != nullptr) return g_forked_main;
   // Made on the initial thread by g_main_init below (so its ident is right); if another thread
   // gets here first (trident loaded later by dlopen), the ident is fixed when main first asks.
   static ThreadCore* const c = [] {
@@ -233,6 +289,29 @@ Thread& current_thread_slow() {
   tl_dummy.core = c;
   tl_core = c;
   return *c->self.load(std::memory_order_acquire);
+}
+
+// Python's _after_fork: the forking thread becomes the child's main thread. A thread trident had
+// not seen yet, or a dummy, becomes a "MainThread" as CPython turns a _DummyThread into a
+// _MainThread; a trident Thread keeps its name. Its lock and join event may hold parent threads'
+// waiters: fresh ones.
+void become_main_after_fork() noexcept {
+  ThreadCore* me = tl_core;
+  if (me == nullptr) {
+    me = new_foreign_core("MainThread", false, false);
+    tl_core = me;
+  } else {
+    new (&me->mutex) Mutex;
+    new (&me->done) EventFlag;
+    if (me->dummy) {
+      me->name = "MainThread";
+      me->daemon = false;
+      me->dummy = false;
+      tl_dummy.core = nullptr;  // its reaper must not free the main thread at exit
+    }
+  }
+  me->native_id.store(platform::current_tid(), std::memory_order_relaxed);
+  g_forked_main = me;
 }
 
 [[maybe_unused]] const bool g_main_init = (platform::is_process_main_thread() ? (void)current_thread() : (void)0, true);
@@ -375,12 +454,75 @@ detail::ThreadCore* Thread::adopt(detail::ThreadCore* core, ThreadOptions&& opti
 }
 
 Thread::~Thread() {
+  if (core_ != nullptr) release(true);
+}
+
+Thread::Thread(Thread&& other) : core_(nullptr) {
+  check_movable(other, "Thread(Thread&&)");
+  take(other);
+}
+
+Thread& Thread::operator=(Thread&& other) {
+  if (&other == this) return *this;
+  check_movable(other, "Thread::operator=(Thread&&)");
+  if (owned_by_trident_) {
+    throw RuntimeError(
+        "Thread::operator=(Thread&&): cannot assign to a Thread object owned by trident (main_thread(), "
+        "a dummy thread's or a stand-in's)");
+  }
+  if (core_ != nullptr) release(false);
+  take(other);
+  return *this;
+}
+
+detail::ThreadCore* Thread::core(const char* api) const {
+  if (core_ == nullptr) [[unlikely]]
+    detail::throw_empty_handle(api);
+  return core_;
+}
+
+void Thread::check_movable(const Thread& other, const char* api) const {
+  if (other.owned_by_trident_) {
+    throw RuntimeError(std::string(api) +
+                       ": cannot move a Thread object owned by trident (main_thread(), a dummy thread's or a "
+                       "stand-in's)");
+  }
+  ThreadCore* c = other.core_;
+  if (c != nullptr && c->state.load(std::memory_order_acquire) == ThreadCore::kStarted && !c->detached_run) {
+    throw RuntimeError(std::string(api) +
+                       ": cannot move a started object of a class derived from Thread (its run() runs on the original "
+                       "object); keep it in place, e.g. in a std::unique_ptr");
+  }
+}
+
+void Thread::take(Thread& other) noexcept {
+  ThreadCore* c = std::exchange(other.core_, nullptr);
+  core_ = c;
+  if (c == nullptr) return;
+  // current_thread(), enumerate() and the excepthook find the handle through `self`: point it here,
+  // under the core's mutex (the excepthook and a stand-in's creation read it under the same lock).
+  for (;;) {
+    {
+      std::lock_guard g(c->mutex);
+      if (c->self.load(std::memory_order_relaxed) != &other) return;  // not started, or started from here on
+      if (!c->in_hook || tl_core == c) {
+        c->self.store(this, std::memory_order_release);
+        return;
+      }
+    }
+    // The excepthook holds a pointer to `other`, valid during its call: let the thread finish.
+    c->done.wait_until(Deadline::forever());
+  }
+}
+
+void Thread::release(bool destroying) noexcept {
   ThreadCore* c = core_;
   if (c->state.load(std::memory_order_acquire) == ThreadCore::kStarted && !c->dummy && !c->done.is_set() &&
       c->self.load(std::memory_order_acquire) == this) {
-    if (c->detached_run || tl_core == c) {
+    if (tl_core == c || (c->detached_run && c->daemon)) {
       // Detach: the thread carries on with a stand-in object as its current_thread(). (A thread
-      // destroying its own object is `delete this`: its run() no longer touches the object.)
+      // destroying its own object is `delete this`: its run() no longer touches the object; it
+      // cannot wait for itself.)
       bool wait = false;
       {
         std::lock_guard g(c->mutex);
@@ -395,20 +537,30 @@ Thread::~Thread() {
       }
       if (wait) c->done.wait_until(Deadline::forever());
     } else {
-      // A subclass's run() may use the object: wait (its derived part is already gone, hence the
-      // diagnostic telling the author to join in their own destructor).
-      write_stderr("trident: ~Thread(): thread '" + name() +
-                   "' is still running; waiting for it to finish (call join() in the destructor of your Thread "
-                   "subclass)\n");
-      c->done.wait_until(Deadline::forever());
+      if (!c->detached_run && destroying) {
+        // A subclass's run() may use the object, whose derived part is already gone: say so.
+        std::string name;
+        {
+          std::lock_guard g(c->mutex);
+          name = c->name;
+        }
+        write_stderr("trident: ~Thread(): thread '" + name +
+                     "' is still running; waiting for it to finish (call join() in the destructor of your Thread "
+                     "subclass)\n");
+      }
+      // A non-daemon thread outlives no handle (std::jthread's rule, and Python's exit waiting for
+      // it), so what was declared before the handle outlives the thread.
+      flush_standard_streams();
+      join_forever(c);
     }
   }
   reap_os_thread(c, false);
+  core_ = nullptr;
   c->unref();
 }
 
 void Thread::start() {
-  ThreadCore* c = core_;
+  ThreadCore* c = core("Thread::start()");
   int expected = ThreadCore::kNew;
   if (!c->state.compare_exchange_strong(expected, ThreadCore::kStarted, std::memory_order_acq_rel)) {
     throw RuntimeError("Thread::start(): threads can only be started once");
@@ -432,41 +584,36 @@ void Thread::start() {
   c->os_state.store(ThreadCore::kOsJoinable, std::memory_order_release);
 }
 
-void Thread::run() { core_->invoke(); }
+void Thread::run() { core("Thread::run()")->invoke(); }
 
 void Thread::join(Timeout timeout) {
-  ThreadCore* c = core_;
+  ThreadCore* c = core("Thread::join()");
   if (c->dummy) throw RuntimeError("Thread::join(): cannot join a dummy thread");
   if (c->state.load(std::memory_order_acquire) != ThreadCore::kStarted) {
     throw RuntimeError("Thread::join(): cannot join thread before it is started");
   }
   if (tl_core == c) throw RuntimeError("Thread::join(): cannot join current thread");
   const Deadline deadline = Deadline::after(timeout, "Thread::join()");
-  if (deadline.is_forever() && &trident::detail::current_parker() == &trident::detail::thread_parker()) {
-    // An OS thread waiting without a timeout: let the kernel wake it when the thread exits. One
-    // wake-up instead of `done`'s plus the reaping's, no spinning while the new thread needs a
-    // CPU, and the stack is back in glibc's cache for the next start(). (A greenlet, or a timed
-    // wait, waits for `done` through the core instead.)
-    int expected = ThreadCore::kOsJoinable;
-    if (c->os_state.compare_exchange_strong(expected, ThreadCore::kOsReaped, std::memory_order_acq_rel)) {
-      platform::join_thread(c->ident.load(std::memory_order_relaxed));
-      return;
-    }
+  if (deadline.is_forever()) {
+    join_forever(c);
+    return;
   }
   if (c->done.wait_until(deadline)) reap_os_thread(c, true);
 }
 
 bool Thread::is_alive() const {
-  return core_->state.load(std::memory_order_acquire) == ThreadCore::kStarted && !core_->done.is_set();
+  ThreadCore* c = core("Thread::is_alive()");
+  return c->state.load(std::memory_order_acquire) == ThreadCore::kStarted && !c->done.is_set();
 }
 
 std::string Thread::name() const {
-  std::lock_guard g(core_->mutex);
-  return core_->name;
+  ThreadCore* c = core("Thread::name()");
+  std::lock_guard g(c->mutex);
+  return c->name;
 }
 
 void Thread::set_name(std::string name) {
-  ThreadCore* c = core_;
+  ThreadCore* c = core("Thread::set_name()");
   std::lock_guard g(c->mutex);
   c->name = std::move(name);
   // Only threads trident started get OS names (the main thread's is the program's; a dummy's
@@ -481,7 +628,7 @@ void Thread::set_name(std::string name) {
 }
 
 std::optional<unsigned long> Thread::ident() const {
-  ThreadCore* c = core_;
+  ThreadCore* c = core("Thread::ident()");
   if (c->state.load(std::memory_order_acquire) != ThreadCore::kStarted) return std::nullopt;
   unsigned long id = c->ident.load(std::memory_order_relaxed);
   if (id == 0) {
@@ -493,7 +640,7 @@ std::optional<unsigned long> Thread::ident() const {
 }
 
 std::optional<long> Thread::native_id() const {
-  ThreadCore* c = core_;
+  ThreadCore* c = core("Thread::native_id()");
   if (c->state.load(std::memory_order_acquire) != ThreadCore::kStarted) return std::nullopt;
   long id = c->native_id.load(std::memory_order_acquire);
   if (id == 0) {
@@ -503,13 +650,14 @@ std::optional<long> Thread::native_id() const {
   return id;
 }
 
-bool Thread::daemon() const { return core_->daemon; }
+bool Thread::daemon() const { return core("Thread::daemon()")->daemon; }
 
 void Thread::set_daemon(bool daemonic) {
-  if (core_->state.load(std::memory_order_acquire) != ThreadCore::kNew) {
+  ThreadCore* c = core("Thread::set_daemon()");
+  if (c->state.load(std::memory_order_acquire) != ThreadCore::kNew) {
     throw RuntimeError("Thread::set_daemon(): cannot set daemon status of active thread");
   }
-  core_->daemon = daemonic;
+  c->daemon = daemonic;
 }
 
 // ---- module functions ----

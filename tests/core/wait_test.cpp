@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "platform/linux/futex.hpp"
+#include "platform/linux/process.hpp"
 #include "support/helpers.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/errors.hpp"
@@ -131,6 +133,27 @@ TEST(Mutex, LockUntilTimesOutWhileHeld) {
   mu.unlock();
   EXPECT_TRUE(mu.lock_until(Deadline::now()));
   mu.unlock();
+}
+
+// Python: lock.acquire(timeout=0) on a held lock returns False without waiting; the contended
+// mutex's back-off must end at a passed deadline rather than spin its course.
+TEST(Mutex, LockUntilPassedDeadlineFailsWhileHeldByAnotherThread) {
+  Mutex mu;
+  mu.lock();
+  std::thread t([&] {
+    for (int i = 0; i < 100; ++i) EXPECT_FALSE(mu.lock_until(Deadline::now()));
+  });
+  t.join();
+  EXPECT_TRUE(mu.locked());
+  mu.unlock();
+}
+
+// The spin policy reads the machine's runnable threads from /proc/loadavg: a running caller
+// counts itself, so a reading of zero would mean the parse broke (and spinning would never stop
+// on a crowded machine).
+TEST(SpinPolicy, RunnableThreadsCountsTheCaller) {
+  EXPECT_GE(trident::platform::runnable_threads(), 1);
+  EXPECT_GE(trident::platform::online_cpu_count(), 1);
 }
 
 TEST(CondVar, PingPongHandsOffEveryRound) {

@@ -6,7 +6,13 @@ build="$1"; consumer="$2"; cxx="$3"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+# As `./run install` does: --strip takes the debug info out of the static library.
+cmake --install "$build" --prefix "$tmp/prefix" --strip >/dev/null
+lib="$(find "$tmp/prefix" -name libtrident.a | head -n1)"
+if objdump -h "$lib" | grep -q '\.debug_info'; then
+  echo "install --strip left debug info in $lib" >&2
+  exit 1
+fi
 
 cmake -S "$consumer" -B "$tmp/build" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/build" >/dev/null

@@ -112,6 +112,63 @@ TEST_F(Options, CwdChangesTheChildsDirectory) {
 // Python: test_cwd_with_relative_executable — a relative program path resolves against cwd.
 TEST_F(Options, RelativeProgramResolvesAgainstCwd) { EXPECT_EQ(sp::check_output({"./true"}, {.cwd = "/bin"}), ""); }
 
+// Python: test_invalid_cmd / test_invalid_env — a NUL in any string handed to exec (args, the shell
+// command, executable, cwd, an env name or value) is ValueError("embedded null byte"), raised
+// before anything is started; before the fix the string was cut at the NUL and something else ran.
+TEST_F(Options, EmbeddedNulIsValueErrorBeforeSpawning) {
+  using namespace std::string_literals;
+  auto expect_error = [](auto&& f, const std::string& message) {
+    try {
+      f();
+      ADD_FAILURE() << "no ValueError; wanted: " << message;
+    } catch (const trident::ValueError& e) {
+      EXPECT_EQ(e.what(), message);
+    }
+    EXPECT_FALSE(trident::testing::has_children()) << message;
+  };
+  expect_error([] { sp::run({"/bin/true\0garbage"s}); }, "Popen(): embedded null byte in args[0]");
+  expect_error([] { sp::run("/bin/true\0garbage"s); }, "Popen(): embedded null byte in args[0]");
+  expect_error([] { sp::run({"echo", "a\0b"s}); }, "Popen(): embedded null byte in args[1]");
+  expect_error([] { sp::run({"true"}, {.executable = "/bin/true\0x"s}); }, "Popen(): embedded null byte in executable");
+  expect_error([] { sp::run({"pwd"}, {.cwd = "/tmp\0/nope"s}); }, "Popen(): embedded null byte in cwd");
+  expect_error([] { sp::Popen p({"pwd"}, {.stdout = sp::PIPE, .cwd = "/tmp\0/nope"s}); },
+               "Popen(): embedded null byte in cwd");
+  expect_error(
+      [] {
+        sp::run({"env"}, {.env = sp::Env{{"N\0X"s, "v"}}});
+      },
+      "Popen(): embedded null byte in an env name");
+  expect_error(
+      [] {
+        sp::run({"env"}, {.env = sp::Env{{"V", "a\0b"s}}});
+      },
+      "Popen(): embedded null byte in the env value of V");
+
+  // A shell command cut at the NUL would run its first half: nothing may run at all.
+  char dir[] = "/tmp/trident_nul_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  expect_error([&] { sp::run("touch marker\0; echo injected"s, {.cwd = dir, .shell = true}); },
+               "Popen(): embedded null byte in the shell command");
+  std::string marker = std::string(dir) + "/marker";
+  EXPECT_NE(access(marker.c_str(), F_OK), 0) << "the truncated command ran";
+  unlink(marker.c_str());
+  rmdir(dir);
+}
+
+// Python: test_invalid_env — an env name holding "=" is ValueError("illegal environment variable
+// name"); an empty name too (as os.environ refuses it). A value may hold "=".
+TEST_F(Options, IllegalEnvironmentNameIsValueError) {
+  for (const char* name : {"A=B", "=C", ""}) {
+    try {
+      sp::run({"env"}, {.env = sp::Env{{name, "x"}}});
+      ADD_FAILURE() << "no ValueError for '" << name << "'";
+    } catch (const trident::ValueError& e) {
+      EXPECT_EQ(e.what(), "Popen(): illegal environment variable name '" + std::string(name) + "' in env");
+    }
+  }
+  EXPECT_EQ(sp::check_output({"/usr/bin/env"}, {.env = sp::Env{{"V", "=a=b="}}}), "V==a=b=\n");
+}
+
 // Python: test_env — env replaces the whole environment.
 TEST_F(Options, EnvReplacesTheEnvironment) {
   auto out = sp::check_output({"/usr/bin/env"}, {.env = sp::Env{{"FRUIT", "orange"}, {"V", "a=b"}}});

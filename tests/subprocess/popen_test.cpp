@@ -243,8 +243,10 @@ TEST_F(Popen, PipesInEveryCombination) {
     sp::Popen p({"/bin/sh", "-c", "x=$(cat); echo \"o$x\"; echo \"e$x\" >&2"}, o);
     EXPECT_EQ(static_cast<bool>(p.stdin()), in);
     auto [o_data, e_data] = in ? p.communicate("Z") : p.communicate();
-    EXPECT_EQ(o_data, out ? (in ? "oZ\n" : "o\n") : "") << "mask " << mask;
-    EXPECT_EQ(e_data, err ? (in ? "eZ\n" : "e\n") : "") << "mask " << mask;
+    // A stream that is not a pipe is Python's None: nullopt, not "".
+    using Out = std::optional<std::string>;
+    EXPECT_EQ(o_data, out ? Out(in ? "oZ\n" : "o\n") : std::nullopt) << "mask " << mask;
+    EXPECT_EQ(e_data, err ? Out(in ? "eZ\n" : "e\n") : std::nullopt) << "mask " << mask;
     EXPECT_EQ(p.returncode(), 0);
   }
 }

@@ -2,8 +2,12 @@
 // Modelled on CPython's test_subprocess (RunFuncTestCase, ProcessTestCase.test_call_*,
 // test_check_output*, test_getoutput).
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 
 #include "subprocess/subprocess_fixture.hpp"
 #include "support/helpers.hpp"
@@ -22,8 +26,8 @@ TEST_F(Run, ReturnsCompletedProcess) {
   sp::CompletedProcess cp = sp::run({"/bin/sh", "-c", "exit 4"});
   EXPECT_EQ(cp.args, (std::vector<std::string>{"/bin/sh", "-c", "exit 4"}));
   EXPECT_EQ(cp.returncode, 4);
-  EXPECT_EQ(cp.stdout, "");
-  EXPECT_EQ(cp.stderr, "");
+  EXPECT_EQ(cp.stdout, std::nullopt);  // not captured: Python's None
+  EXPECT_EQ(cp.stderr, std::nullopt);
 }
 
 // Python: test_capture_output — both streams captured.
@@ -58,7 +62,7 @@ TEST_F(Run, CheckReturncodeAndSignalMessage) {
     FAIL();
   } catch (const sp::CalledProcessError& e) {
     EXPECT_EQ(e.returncode, -SIGTERM);
-    EXPECT_NE(std::string(e.what()).find("died with signal 15"), std::string::npos) << e.what();
+    EXPECT_STREQ(e.what(), "Command '/bin/sh -c kill -TERM $$' died with <Signals.SIGTERM: 15>.");
   }
   EXPECT_NO_THROW(sp::run({"true"}).check_returncode());
 }
@@ -100,6 +104,159 @@ TEST_F(Run, TimeoutKillsChildAndKeepsOutput) {
   EXPECT_GE(took, 490ms);
   EXPECT_LT(took, 500ms + trident::testing::kTimeoutSlack);
   // The fixture checks that the killed child was reaped.
+}
+
+// Makes this process the reaper of its orphaned descendants for the scope: a grandchild left behind
+// by a killed child becomes our child, so the test can reap it and the fixture would report it.
+class SubreaperScope {
+ public:
+  SubreaperScope() { EXPECT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
+  ~SubreaperScope() { prctl(PR_SET_CHILD_SUBREAPER, 0); }
+  SubreaperScope(const SubreaperScope&) = delete;
+  SubreaperScope& operator=(const SubreaperScope&) = delete;
+};
+
+// The shells below print `$$` first: started with start_new_session, that is also the process
+// group of everything they start. Kills the group named by `output`'s first line and reaps the
+// members that were reparented to us. Without that line the shell never reached its grandchild.
+void kill_group_of(const std::optional<std::string>& output) {
+  if (!output || output->find('\n') == std::string::npos) return;
+  pid_t pgid = static_cast<pid_t>(std::atol(output->c_str()));
+  ASSERT_GT(pgid, 1) << *output;
+  kill(-pgid, SIGKILL);
+  while (waitpid(-pgid, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  EXPECT_EQ(kill(-pgid, 0), -1) << "a process of the test's group survived";
+}
+
+// Python (POSIX): on timeout run() kills the child, waits for it and raises TimeoutExpired at once
+// with the output read so far. It does not wait for end of file on the pipes, which the shell's
+// `sleep` (a grandchild, not killed) holds for 30 s; before the fix this took the grandchild's life.
+TEST_F(Run, TimeoutDoesNotWaitForAGrandchildHoldingThePipes) {
+  SubreaperScope reaper;
+  std::optional<std::string> output;
+  auto t0 = Clock::now();
+  try {
+    sp::run("echo $$; sleep 30; :",
+            {.capture_output = true, .timeout = 200ms, .shell = true, .start_new_session = true});
+    ADD_FAILURE() << "no TimeoutExpired";
+  } catch (const sp::TimeoutExpired& e) {
+    output = e.output;
+    EXPECT_EQ(e.stderr, "");
+    EXPECT_DOUBLE_EQ(e.timeout.count(), 0.2);
+  }
+  auto took = Clock::now() - t0;
+  kill_group_of(output);
+  EXPECT_GE(took, 190ms);
+  EXPECT_LT(took, 200ms + trident::testing::kTimeoutSlack);  // far below the grandchild's 30 s
+}
+
+// The same with a grandchild that never exits and never stops writing: run() still returns on
+// time, with what was read plus what the pipe held when the child died, and no more.
+TEST_F(Run, TimeoutWithAGrandchildThatNeverExits) {
+  SubreaperScope reaper;
+  std::optional<std::string> output;
+  auto t0 = Clock::now();
+  try {
+    sp::check_output("echo $$; yes & wait", {.timeout = 200ms, .shell = true, .start_new_session = true});
+    ADD_FAILURE() << "no TimeoutExpired";
+  } catch (const sp::TimeoutExpired& e) {
+    output = e.output;
+    EXPECT_EQ(e.stderr, std::nullopt);  // stderr was not captured
+  }
+  auto took = Clock::now() - t0;
+  kill_group_of(output);
+  EXPECT_LT(took, 200ms + trident::testing::kTimeoutSlack);
+  ASSERT_TRUE(output.has_value());
+  // The shell prints its pid before it starts `yes`; under heavy load it may not have got there.
+  if (!output->empty()) {
+    EXPECT_NE(output->find('\n'), std::string::npos);
+  }
+}
+
+// Python: CalledProcessError names a killing signal as repr(signal.Signals(n)).
+TEST_F(Run, CheckNamesTheSignalAsPython) {
+  try {
+    sp::run({"/bin/sh", "-c", "ulimit -c 0; kill -ABRT $$"}, {.check = true});
+    FAIL() << "no CalledProcessError";
+  } catch (const sp::CalledProcessError& e) {
+    EXPECT_EQ(e.returncode, -SIGABRT);
+    EXPECT_STREQ(e.what(), "Command '/bin/sh -c ulimit -c 0; kill -ABRT $$' died with <Signals.SIGABRT: 6>.");
+  }
+}
+
+// Python's spelling for every kind of number: the enum member's name (aliases resolve to the
+// alphabetically first: SIGCHLD not SIGCLD, SIGIO not SIGPOLL), SIGRTMIN/SIGRTMAX, and
+// "unknown signal N" for the realtime signals between them.
+TEST(CalledProcessErrorMessage, SignalsAreNamedAsPythonNamesThem) {
+  auto died = [](int sig) { return std::string(sp::CalledProcessError(-sig, {"prog", "arg"}).what()); };
+  EXPECT_EQ(died(SIGKILL), "Command 'prog arg' died with <Signals.SIGKILL: 9>.");
+  EXPECT_EQ(died(SIGSEGV), "Command 'prog arg' died with <Signals.SIGSEGV: 11>.");
+  EXPECT_EQ(died(SIGCHLD), "Command 'prog arg' died with <Signals.SIGCHLD: 17>.");
+  EXPECT_EQ(died(SIGIO), "Command 'prog arg' died with <Signals.SIGIO: 29>.");
+  EXPECT_EQ(died(SIGSYS), "Command 'prog arg' died with <Signals.SIGSYS: 31>.");
+  EXPECT_EQ(died(SIGRTMIN), "Command 'prog arg' died with <Signals.SIGRTMIN: " + std::to_string(SIGRTMIN) + ">.");
+  EXPECT_EQ(died(SIGRTMAX), "Command 'prog arg' died with <Signals.SIGRTMAX: " + std::to_string(SIGRTMAX) + ">.");
+  EXPECT_EQ(died(SIGRTMIN + 1), "Command 'prog arg' died with unknown signal " + std::to_string(SIGRTMIN + 1) + ".");
+  EXPECT_EQ(died(200), "Command 'prog arg' died with unknown signal 200.");
+  EXPECT_STREQ(sp::CalledProcessError(3, {"prog"}).what(), "Command 'prog' returned non-zero exit status 3.");
+}
+
+// Python: stdout/stderr are None when not captured and b'' when captured and empty; the errors
+// carry the same distinction (check_call's and wait()'s have no output at all).
+TEST_F(Run, OutputIsNoneExactlyWhenNotCaptured) {
+  auto none = sp::run({"true"});
+  EXPECT_EQ(none.stdout, std::nullopt);
+  EXPECT_EQ(none.stderr, std::nullopt);
+  auto empty = sp::run({"true"}, {.capture_output = true});
+  EXPECT_EQ(empty.stdout, std::optional<std::string>(""));
+  EXPECT_EQ(empty.stderr, std::optional<std::string>(""));
+  auto only_out = sp::run({"/bin/sh", "-c", "echo o; echo e >&2"}, {.stdout = sp::PIPE, .stderr = sp::DEVNULL});
+  EXPECT_EQ(only_out.stdout, "o\n");
+  EXPECT_EQ(only_out.stderr, std::nullopt);
+  auto merged = sp::run({"/bin/sh", "-c", "echo o; echo e >&2"}, {.stdout = sp::PIPE, .stderr = sp::STDOUT});
+  EXPECT_EQ(merged.stdout, "o\ne\n");
+  EXPECT_EQ(merged.stderr, std::nullopt);
+  // The common spellings.
+  EXPECT_EQ(*sp::run({"echo", "x"}, {.capture_output = true}).stdout, "x\n");
+  EXPECT_EQ(sp::run({"true"}).stdout.value_or(""), "");
+
+  try {
+    sp::check_call({"false"});
+    FAIL();
+  } catch (const sp::CalledProcessError& e) {
+    EXPECT_EQ(e.output, std::nullopt);
+    EXPECT_EQ(e.stderr, std::nullopt);
+  }
+  try {
+    sp::run({"false"}, {.check = true});
+    FAIL();
+  } catch (const sp::CalledProcessError& e) {
+    EXPECT_EQ(e.output, std::nullopt);
+  }
+  try {
+    sp::check_output({"false"});
+    FAIL();
+  } catch (const sp::CalledProcessError& e) {
+    EXPECT_EQ(e.output, std::optional<std::string>(""));
+    EXPECT_EQ(e.stderr, std::nullopt);
+  }
+  try {
+    sp::run({"sleep", "30"}, {.timeout = 100ms, .stderr = sp::PIPE});
+    FAIL();
+  } catch (const sp::TimeoutExpired& e) {
+    EXPECT_EQ(e.output, std::nullopt);
+    EXPECT_EQ(e.stderr, std::optional<std::string>(""));
+  }
+  sp::Popen p({"sleep", "30"}, {.stdout = sp::PIPE});
+  try {
+    p.wait(50ms);
+    FAIL();
+  } catch (const sp::TimeoutExpired& e) {
+    EXPECT_EQ(e.output, std::nullopt);  // wait() reads nothing, as in Python
+  }
+  p.kill();
+  p.wait();
 }
 
 // Python: test_call_seq / test_call_timeout.

@@ -23,6 +23,9 @@ namespace trident::testing {
 
 inline constexpr const char* kHelperEnv = "TRIDENT_SUBPROCESS_HELPER";
 
+/// The byte at offset `i` of the "pattern" helper's output.
+inline char pattern_byte(long i) { return static_cast<char>('a' + i % 26); }
+
 /// Runs the helper named by $TRIDENT_SUBPROCESS_HELPER (if set) and exits; called before main().
 inline int run_helper_if_requested() {
   const char* mode = std::getenv(kHelperEnv);
@@ -57,6 +60,25 @@ inline int run_helper_if_requested() {
       long k = std::min<long>(65536, n - done);
       if (write(1, o.data(), static_cast<size_t>(k)) != k) _exit(3);
       if (write(2, e.data(), static_cast<size_t>(k)) != k) _exit(4);
+      done += k;
+    }
+  } else if (m == "pattern") {
+    // Writes pattern_byte(0 .. N-1) to stdout in odd-sized chunks with plain blocking write()s, as
+    // an ordinary program does; exits 3 if a write fails (EAGAIN on a pipe someone made
+    // non-blocking) or comes up short.
+    long n = std::atol(std::getenv("HELPER_BYTES"));
+    std::vector<char> chunk(10007);
+    for (long done = 0; done < n;) {
+      long k = std::min<long>(static_cast<long>(chunk.size()), n - done);
+      for (long i = 0; i < k; ++i) chunk[static_cast<size_t>(i)] = pattern_byte(done + i);
+      for (long off = 0; off < k;) {
+        ssize_t w = write(1, chunk.data() + off, static_cast<size_t>(k - off));
+        if (w <= 0) {
+          std::fprintf(stderr, "pattern helper: write: %s\n", std::strerror(errno));
+          _exit(3);
+        }
+        off += w;
+      }
       done += k;
     }
   } else {

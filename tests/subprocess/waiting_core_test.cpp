@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "subprocess/fd_wait.hpp"
+#include "subprocess/nowait.hpp"
 #include "subprocess/subprocess_fixture.hpp"
 #include "support/helpers.hpp"
 #include "trident/detail/wait.hpp"
@@ -110,6 +111,52 @@ TEST_F(WaitingCore, PipeReadParksThroughTheCurrentParker) {
   EXPECT_EQ(p.stdout().readline(), "late\n");
   EXPECT_GT(parker.parks.load(), 0);
   p.wait(10s);
+}
+
+// A direct pipe write larger than the pipe parks through the current parker, writing at most
+// PIPE_BUF after each POLLOUT (the fd is blocking: a bigger write could sleep in the kernel).
+TEST_F(WaitingCore, PipeWriteParksThroughTheCurrentParker) {
+  CountingParker& parker = counting_parker();
+  parker.parks = 0;
+  ParkerScope scope(&parker);
+  sp::Popen p({"/bin/sh", "-c", "sleep 0.1; exec wc -c"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+  const std::string data(1000000, 'w');
+  EXPECT_EQ(p.stdin().write(data), data.size());
+  p.stdin().close();
+  EXPECT_EQ(p.stdout().read(), "1000000\n");
+  EXPECT_GT(parker.parks.load(), 0);
+  EXPECT_EQ(p.wait(10s), 0);
+}
+
+// The same without RWF_NOWAIT: each POLLOUT is followed by at most what it promises.
+TEST_F(WaitingCore, PipeWriteThroughWatcherWithoutRwfNowait) {
+  auto& nowait = sp::detail::nowait_io();
+  const bool saved = nowait.exchange(false);
+  ParkerScope scope(&counting_parker());
+  sp::Popen p({"/bin/sh", "-c", "sleep 0.1; exec wc -c"}, {.stdin = sp::PIPE, .stdout = sp::PIPE});
+  const std::string data(1000000, 'w');
+  EXPECT_EQ(p.stdin().write(data), data.size());
+  p.stdin().close();
+  EXPECT_EQ(p.stdout().read(), "1000000\n");
+  EXPECT_EQ(p.wait(10s), 0);
+  nowait.store(saved);
+}
+
+// A pipeline whose middle fd a child shares, waited on through the watcher: every byte arrives.
+TEST_F(WaitingCore, PipelineThroughWatcher) {
+  CountingParker& parker = counting_parker();
+  parker.parks = 0;
+  ParkerScope scope(&parker);
+  for (int round = 0; round < 5; ++round) {
+    sp::Popen p1({"/bin/sh", "-c", "for i in 1 2 3; do echo l$i; sleep 0.02; done"}, {.stdout = sp::PIPE});
+    sp::Popen p2({"cat"}, {.stdin = p1.stdout(), .stdout = sp::PIPE, .stderr = sp::PIPE});
+    p1.stdout().close();
+    auto [out, err] = p2.communicate({}, 60s);
+    EXPECT_EQ(out, "l1\nl2\nl3\n");
+    EXPECT_EQ(err, "");
+    EXPECT_EQ(p1.wait(10s), 0);
+  }
+  EXPECT_GT(parker.parks.load(), 0);
 }
 
 // Several "greenlet-like" waiters on several threads share the one watcher thread.

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -631,15 +632,15 @@ TEST(Registry, OnlyTheForkingThreadSurvivesFork) {
 
 // ---- lifetime of handles ----
 
-// trident's rule: destroying a started Thread of the callable form detaches it (Python: dropping
-// the last reference); the thread goes on and current_thread()/enumerate() keep returning a
-// valid stand-in with the same name.
-TEST(Lifetime, DestroyingARunningCallableThreadDetachesIt) {
+// trident's rule: destroying the handle of a running daemon thread detaches it (Python abandons
+// daemon threads); the thread goes on and current_thread()/enumerate() keep returning a valid
+// stand-in with the same name.
+TEST(Lifetime, DestroyingARunningDaemonHandleDetachesIt) {
   const int base = threading::active_count();
   Event go, finished;
   std::string name_after;
   bool alive_after = false;
-  auto* t = new Thread({.name = "detached"}, [&] {
+  auto* t = new Thread({.name = "detached", .daemon = true}, [&] {
     go.wait(kLong);
     Thread& me = threading::current_thread();
     name_after = me.name();
@@ -655,6 +656,78 @@ TEST(Lifetime, DestroyingARunningCallableThreadDetachesIt) {
   ASSERT_TRUE(finished.wait(kLong));
   EXPECT_EQ(name_after, "detached");
   EXPECT_TRUE(alive_after);
+  EXPECT_TRUE(wait_active_count(base));
+}
+
+// Sets an Event when destroyed: declared after the threads of a scope, it runs first as the scope
+// ends, so the threads are provably still running when their handles are destroyed.
+struct SetOnScopeExit {
+  Event& event;
+  ~SetOnScopeExit() { event.set(); }
+};
+
+// trident's rule (issue 13), the natural port of note 003's Event program: destroying the handle of
+// a running non-daemon thread waits for it (std::jthread's rule; Python's exit waits for t1 and
+// t2, and reference counting keeps `ready` alive), so the Event declared before the threads
+// outlives them. Before, the handles detached and the workers used a destroyed Event.
+TEST(Lifetime, NonDaemonHandleJoinsWhenDestroyedSoEarlierObjectsOutliveTheThread) {
+  Event gate;
+  std::atomic<int> finished{0};
+  std::atomic<bool> ready_still_set{true};
+  auto worker = [&](Event& ready) {
+    ready.wait(kLong);
+    gate.wait(kLong);  // opened only once main is leaving the scope
+    // `ready` is used after main's scope ended: it must still exist.
+    ready_still_set = ready_still_set && ready.is_set() && ready.wait(0s);
+    ++finished;
+  };
+  {
+    Event ready;
+    Thread t1({.name = "t1"}, worker, std::ref(ready));
+    Thread t2({.name = "t2"}, worker, std::ref(ready));
+    SetOnScopeExit open_gate{gate};
+    t1.start();
+    t2.start();
+    ready.set();
+  }  // open_gate opens the gate, then ~t2 and ~t1 wait for the workers still using `ready`
+  EXPECT_EQ(finished.load(), 2);
+  EXPECT_TRUE(ready_still_set.load());
+}
+
+// trident's rule (issue 13): a handle created and dropped inside a loop body runs its thread to
+// completion before the next turn (keep handles in a container to run them together).
+TEST(Lifetime, HandleDroppedInALoopBodyRunsOneThreadAtATime) {
+  std::atomic<int> finished{0};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(finished.load(), i);
+    Event gate;
+    Thread t([&] {
+      gate.wait(kLong);
+      ++finished;
+    });
+    SetOnScopeExit open_gate{gate};
+    t.start();
+  }
+  EXPECT_EQ(finished.load(), 3);
+}
+
+// trident's rule: a thread destroying its own (non-daemon) handle is not waited for (it cannot
+// wait for itself); it goes on with a stand-in as its current_thread().
+TEST(Lifetime, ThreadDestroyingItsOwnHandleGoesOn) {
+  const int base = threading::active_count();
+  Event go, finished;
+  std::string name_after;
+  Thread* handle = nullptr;
+  handle = new Thread({.name = "self-deleting"}, [&] {
+    go.wait(kLong);
+    delete handle;
+    name_after = threading::current_thread().name();
+    finished.set();
+  });
+  handle->start();
+  go.set();
+  ASSERT_TRUE(finished.wait(kLong));
+  EXPECT_EQ(name_after, "self-deleting");
   EXPECT_TRUE(wait_active_count(base));
 }
 
@@ -708,6 +781,186 @@ TEST(Lifetime, SubclassJoiningInItsDestructorIsQuiet) {
     ASSERT_TRUE(started.wait(kLong));
   }
   EXPECT_EQ(capture.finish(), "");
+}
+
+// ---- moving handles ----
+
+// Expects `f()` to throw RuntimeError whose message contains `what`.
+template <class F>
+void expect_runtime_error(F f, const std::string& what) {
+  try {
+    f();
+    ADD_FAILURE() << "no RuntimeError; expected: " << what;
+  } catch (const RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+// trident (issue 13): Thread is movable, so a std::vector<Thread> holds threads that run together
+// (Python: a list of Thread objects, start all, join all). Handles moved after start (the vector
+// reallocating) stay what current_thread() and enumerate() return.
+TEST(Move, VectorOfThreadsStartAllJoinAll) {
+  constexpr int kN = 6;
+  threading::Barrier all_running(kN + 1);
+  Event moved;
+  std::vector<Thread*> seen(kN, nullptr);
+  std::vector<char> listed(kN, 0);
+  std::vector<std::string> names(kN);
+  auto body = [&](int i) {
+    all_running.wait(kLong);  // every thread of the vector runs at the same time
+    moved.wait(kLong);
+    seen[i] = &threading::current_thread();
+    listed[i] = contains(threading::enumerate(), seen[i]) ? 1 : 0;
+    names[i] = seen[i]->name();
+  };
+  std::vector<Thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    if (i % 2 == 0) {
+      threads.emplace_back(threading::ThreadOptions{.name = "w" + std::to_string(i)}, body, i);
+    } else {
+      Thread t({.name = "w" + std::to_string(i)}, body, i);
+      threads.push_back(std::move(t));
+    }
+  }
+  for (Thread& t : threads) t.start();
+  all_running.wait(kLong);
+  threads.reserve(threads.capacity() * 2 + 1);  // moves every started handle
+  moved.set();
+  for (Thread& t : threads) t.join();
+  for (int i = 0; i < kN; ++i) {
+    EXPECT_EQ(seen[i], &threads[i]) << i;
+    EXPECT_TRUE(listed[i]) << i;
+    EXPECT_EQ(names[i], "w" + std::to_string(i));
+    EXPECT_FALSE(threads[i].is_alive());
+  }
+}
+
+// trident: a moved-from handle is empty: every method throws a RuntimeError naming it, its
+// destructor does nothing, and assigning a new handle makes it usable again.
+TEST(Move, MovedFromHandleIsEmpty) {
+  std::atomic<int> runs{0};
+  Thread a({.name = "a"}, [&] { ++runs; });
+  Thread b(std::move(a));
+  EXPECT_EQ(b.name(), "a");
+  expect_runtime_error([&] { a.start(); }, "Thread::start(): the handle is empty (it was moved from)");
+  expect_runtime_error([&] { a.join(); }, "Thread::join(): the handle is empty");
+  expect_runtime_error([&] { (void)a.is_alive(); }, "Thread::is_alive(): the handle is empty");
+  expect_runtime_error([&] { (void)a.name(); }, "Thread::name(): the handle is empty");
+  expect_runtime_error([&] { a.set_name("x"); }, "Thread::set_name(): the handle is empty");
+  expect_runtime_error([&] { (void)a.ident(); }, "Thread::ident(): the handle is empty");
+  expect_runtime_error([&] { (void)a.native_id(); }, "Thread::native_id(): the handle is empty");
+  expect_runtime_error([&] { (void)a.daemon(); }, "Thread::daemon(): the handle is empty");
+  expect_runtime_error([&] { a.set_daemon(true); }, "Thread::set_daemon(): the handle is empty");
+  expect_runtime_error([&] { a.run(); }, "Thread::run(): the handle is empty");
+  b.start();
+  b.join();
+  EXPECT_EQ(runs.load(), 1);
+  a = Thread({.name = "again"}, [&] { ++runs; });
+  a.start();
+  a.join();
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(a.name(), "again");
+  Thread empty(std::move(a));
+  a = std::move(empty);  // an empty handle taking over a finished thread's handle
+  EXPECT_FALSE(a.is_alive());
+  expect_runtime_error([&] { empty.join(); }, "the handle is empty");
+}
+
+// trident (as std::jthread): move-assigning onto the handle of a running non-daemon thread joins
+// that thread first, then takes over the other thread.
+TEST(Move, MoveAssignOntoARunningNonDaemonHandleJoinsItFirst) {
+  Event gate;
+  std::atomic<bool> first_finished{false};
+  Thread a({.name = "first"}, [&] {
+    gate.wait(kLong);
+    first_finished = true;
+  });
+  a.start();
+  Thread b({.name = "second"}, [] {});
+  gate.set();
+  a = std::move(b);  // waits for "first"
+  EXPECT_TRUE(first_finished.load());
+  EXPECT_EQ(a.name(), "second");
+  a.start();
+  a.join();
+}
+
+// trident: move-assigning onto the handle of a running daemon thread detaches that thread, as
+// destroying the handle does; it stays listed under its name until it ends.
+TEST(Move, MoveAssignOntoARunningDaemonHandleDetachesIt) {
+  const int base = threading::active_count();
+  Event gate, finished;
+  Thread a({.name = "daemon-first", .daemon = true}, [&] {
+    gate.wait(kLong);
+    finished.set();
+  });
+  a.start();
+  a = Thread({.name = "second"}, [] {});
+  EXPECT_EQ(a.name(), "second");
+  bool listed = false;
+  for (Thread* x : threading::enumerate()) listed = listed || x->name() == "daemon-first";
+  EXPECT_TRUE(listed);
+  gate.set();
+  ASSERT_TRUE(finished.wait(kLong));
+  EXPECT_TRUE(wait_active_count(base));
+}
+
+// trident: an object of a class derived from Thread runs run() on itself, so a started one cannot
+// be moved (RuntimeError, nothing moved); an unstarted one moves, and run() then runs on the
+// moved-to object.
+TEST(Move, StartedSubclassObjectCannotBeMoved) {
+  struct Sub : Thread {
+    explicit Sub(std::atomic<int>& out) : Thread({.name = "sub"}), out_(&out) {}
+    void run() override { *out_ = value_; }
+    std::atomic<int>* out_;
+    int value_ = 7;
+  };
+  std::atomic<int> out{0};
+  Sub a(out);
+  a.value_ = 8;
+  Sub b(std::move(a));
+  b.start();
+  b.join();
+  EXPECT_EQ(out.load(), 8);
+  expect_runtime_error([&] { a.start(); }, "Thread::start(): the handle is empty");
+
+  Sub c(out);
+  c.start();
+  expect_runtime_error([&] { Sub d(std::move(c)); },
+                       "Thread(Thread&&): cannot move a started object of a class derived from Thread");
+  Sub e(out);
+  expect_runtime_error([&] { e = std::move(c); },
+                       "Thread::operator=(Thread&&): cannot move a started object of a class derived from Thread");
+  c.join();  // c still holds its thread
+  EXPECT_EQ(c.name(), "sub");
+  EXPECT_EQ(e.ident(), std::nullopt);  // e untouched
+}
+
+// trident: the Thread objects trident owns (main thread, dummies, stand-ins) are neither moved from
+// nor assigned to: current_thread() must keep returning them.
+TEST(Move, ObjectsOwnedByTridentCannotBeMoved) {
+  expect_runtime_error([] { Thread stolen(std::move(threading::main_thread())); },
+                       "Thread(Thread&&): cannot move a Thread object owned by trident");
+  expect_runtime_error([] { threading::main_thread() = Thread([] {}); },
+                       "Thread::operator=(Thread&&): cannot assign to a Thread object owned by trident");
+  EXPECT_EQ(threading::main_thread().name(), "MainThread");
+  EXPECT_EQ(&threading::current_thread(), &threading::main_thread());
+}
+
+// trident: the excepthook receives the handle the thread has when it fails, also after a move.
+TEST(Move, ExcepthookSeesTheMovedToHandle) {
+  Thread* hook_thread = nullptr;
+  HookGuard guard([&](const threading::ExceptHookArgs& args) { hook_thread = args.thread; });
+  Event go;
+  Thread a([&] {
+    go.wait(kLong);
+    throw ValueError("late");
+  });
+  a.start();
+  Thread b(std::move(a));
+  go.set();
+  b.join();
+  EXPECT_EQ(hook_thread, &b);
 }
 
 // ---- local ----
@@ -844,19 +1097,56 @@ TEST(Timer, CancelBeforeFiringPreventsTheCall) {
   EXPECT_FALSE(called.load());
 }
 
+// trident (issue 13): Timer is movable (std::vector<Timer>); a moved-from Timer is empty.
+TEST(Timer, TimersAreMovableAndMovedFromTimersAreEmpty) {
+  std::atomic<int> fired{0};
+  std::vector<threading::Timer> timers;
+  for (int i = 0; i < 3; ++i) timers.emplace_back(10ms, [&] { ++fired; });
+  for (auto& t : timers) t.start();
+  for (auto& t : timers) t.join();
+  EXPECT_EQ(fired.load(), 3);
+
+  std::atomic<bool> called{false};
+  threading::Timer a(30s, [&] { called = true; });
+  a.start();
+  threading::Timer b(std::move(a));
+  expect_runtime_error([&] { a.cancel(); }, "Timer::cancel(): the handle is empty (it was moved from)");
+  expect_runtime_error([&] { (void)a.finished(); }, "Timer::finished(): the handle is empty");
+  expect_runtime_error([&] { (void)a.interval(); }, "Timer::interval(): the handle is empty");
+  EXPECT_EQ(b.interval(), 30s);
+  b.cancel();
+  b.join(kLong);
+  EXPECT_FALSE(b.is_alive());
+  EXPECT_FALSE(called.load());
+}
+
+// trident: destroying the handle of a pending non-daemon Timer does not cancel it: it waits for
+// the call (Python's exit waits for a pending non-daemon Timer).
+TEST(Timer, DestroyingAPendingNonDaemonTimerWaitsForTheCall) {
+  std::atomic<bool> called{false};
+  {
+    threading::Timer t(20ms, [&] { called = true; });
+    t.start();
+  }
+  EXPECT_TRUE(called.load());
+}
+
 // ---- process exit (the test binary re-executes itself) ----
 
 constexpr const char* kScenarioVar = "TRIDENT_THREADING_EXIT_SCENARIO";
 
 struct ChildResult {
-  bool finished = false;  // exited within the time limit
+  bool finished = false;            // exited within the time limit
+  bool seen_while_running = false;  // every `kill_when_seen` string appeared before the child ended
   int status = 0;
   std::string output;  // stdout and stderr
 };
 
 // Runs this test binary again with only `test` selected and the scenario variable set; returns its
-// exit status and output (killed after a bound so a hang fails instead of blocking).
-ChildResult run_self(const std::string& test, const char* scenario) {
+// exit status and output (killed after `bound` so a hang fails instead of blocking). With
+// `kill_when_seen`, the child is killed as soon as its output (a pipe) holds all those strings.
+ChildResult run_self(const std::string& test, const char* scenario, const std::vector<std::string>& kill_when_seen = {},
+                     std::chrono::seconds bound = 30s) {
   ChildResult res;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return res;
@@ -880,7 +1170,7 @@ ChildResult run_self(const std::string& test, const char* scenario) {
     close(fds[0]);
     return res;
   }
-  const auto until = Clock::now() + 30s;
+  const auto until = Clock::now() + bound;
   char buf[4096];
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
@@ -893,6 +1183,12 @@ ChildResult run_self(const std::string& test, const char* scenario) {
       break;
     }
     res.output.append(buf, static_cast<std::size_t>(n));
+    if (!kill_when_seen.empty() &&
+        std::all_of(kill_when_seen.begin(), kill_when_seen.end(),
+                    [&](const std::string& needle) { return res.output.find(needle) != std::string::npos; })) {
+      res.seen_while_running = true;
+      break;
+    }
   }
   close(fds[0]);
   if (!res.finished) kill(pid, SIGKILL);
@@ -927,15 +1223,15 @@ TEST(ProcessExit, NonDaemonThreadsAreJoinedAtExit) {
   if (std::getenv(kScenarioVar) != nullptr) {
     static Event release;  // outlives the thread: a function static built before exit starts
     g_exit_release = &release;
-    {
-      Thread worker([] {
-        g_exit_release->wait(kLong);
-        // Still working after exit() began: exit must wait for this line.
-        Event().wait(200ms);
-        say("worker finished");
-      });
-      worker.start();
-    }  // the handle is destroyed: the thread is detached, yet still waited for
+    // The handle stays alive (std::exit does not unwind the stack), so nothing joins the thread
+    // but the exit handler.
+    Thread worker([] {
+      g_exit_release->wait(kLong);
+      // Still working after exit() began: exit must wait for this line.
+      Event().wait(200ms);
+      say("worker finished");
+    });
+    worker.start();
     // Runs before trident's handler (registered at the first start(), atexit runs in reverse).
     std::atexit([] {
       say("exit began");
@@ -978,6 +1274,41 @@ TEST(ProcessExit, DaemonThreadsAreNotWaitedFor) {
   EXPECT_NE(r.output.find("main exiting"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("daemon finished"), std::string::npos) << r.output;
   EXPECT_LT(Clock::now() - t0, 30s);
+}
+
+// trident (issue 13): at exit, stdout and stderr (C stdio and iostreams) are flushed before the
+// exit handler waits for non-daemon threads, so a program that then hangs on a thread has shown
+// what it printed, even with stdout on a pipe (fully buffered). The child is killed once the lines
+// arrive; without the flush they would come only after its worker's 20 s.
+TEST(ProcessExit, StandardStreamsAreFlushedBeforeWaitingAtExit) {
+  if (std::getenv(kScenarioVar) != nullptr) {
+    Thread worker([] { Event().wait(20s); });  // still running when exit() waits for it
+    worker.start();
+    std::printf("printf before exit\n");
+    std::cout << "cout before exit\n";
+    std::exit(0);  // does not unwind: the handle stays alive, the exit handler waits
+  }
+  const ChildResult r = run_self(current_test_name(), "flush_at_exit", {"printf before exit", "cout before exit"}, 10s);
+  EXPECT_TRUE(r.seen_while_running) << "nothing flushed before waiting: " << r.output;
+  EXPECT_FALSE(r.finished) << r.output;
+}
+
+// trident (issue 13): likewise before a handle's destructor waits for its running non-daemon
+// thread (the end of main in the natural port of a Python program).
+TEST(ProcessExit, StandardStreamsAreFlushedBeforeAHandleWaits) {
+  if (std::getenv(kScenarioVar) != nullptr) {
+    {
+      Thread worker([] { Event().wait(20s); });
+      worker.start();
+      std::printf("printf before join\n");
+      std::cout << "cout before join\n";
+    }  // waits for the worker
+    std::exit(0);
+  }
+  const ChildResult r =
+      run_self(current_test_name(), "flush_in_destructor", {"printf before join", "cout before join"}, 10s);
+  EXPECT_TRUE(r.seen_while_running) << "nothing flushed before waiting: " << r.output;
+  EXPECT_FALSE(r.finished) << r.output;
 }
 
 }  // namespace

@@ -109,6 +109,16 @@ def check_json(trident, xmllint):
                "futures: as_completed gave every future once")
         expect(fu["first_result_as_completed_seconds"] <= fu["first_result_in_order_seconds"] + 0.05,
                "futures: as_completed's first result came no later than submit order's")
+        # switching (when the greenlet module is built): note 002's order, and timings that are real.
+        if "switching" in f:
+            sw = f["switching"]
+            expect(sw["printed"] == "12 56 777 34 68" and sw["ordering_ok"] is True,
+                   f"switching: note 002 printed {sw['printed']!r}")
+            expect(sw["switches"] == 1000000 and sw["switch_ns"] > 0, "switching: a million switches timed")
+            if sw["cpython_measured"]:
+                expect(sw["cpython_switch_ns"] > 0 and
+                       abs(sw["speedup_vs_cpython"] - sw["cpython_switch_ns"] / sw["switch_ns"]) < 1e-6,
+                       "switching: speedup against CPython's greenlet")
         # The chart: well-formed XML, one panel per timing lesson.
         expect(os.path.getsize(svg) > 0, "svg written")
         if xmllint:
@@ -119,9 +129,65 @@ def check_json(trident, xmllint):
         expect(root.tag.endswith("svg"), "svg root element")
         text = open(svg, encoding="utf-8").read()
         for lesson in doc["lessons"]:
-            if lesson["name"] in ("cpu", "io", "futures"):
+            if lesson["name"] in ("cpu", "io", "shared", "coordination", "futures"):
                 expect(lesson["title"].split(":")[0] in text, f"svg shows lesson {lesson['name']}")
-    return f"{len(doc['lessons'])} lessons consistent; svg well-formed"
+        check_svg_pictures(root, f)
+    return f"{len(doc['lessons'])} lessons consistent; svg well-formed, labels inside, pictures match the figures"
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_panel(root, name):
+    for g in root.iter(SVG + "g"):
+        if g.get("id") == f"panel-{name}":
+            return g
+    raise Failure(f"svg has no panel for lesson {name}")
+
+
+def series_columns(series):
+    # Each column's tooltip is "RUN: VALUE"; a zero is drawn grey.
+    cols = []
+    for rect in series.iter(SVG + "rect"):
+        if rect.get("class") == "column":
+            cols.append((float(rect.find(SVG + "title").text.split(": ")[1]), rect.get("fill")))
+    return cols
+
+
+def check_svg_pictures(root, f):
+    width = float(root.get("width"))
+    # No text runs off the picture: a label anchored at its end needs room on the left, a text
+    # starting at x room on the right. 0.55 em per character is a low estimate of sans-serif
+    # (the label that used to be clipped needs 0.6), so a failure here is a real overflow.
+    for t in root.iter(SVG + "text"):
+        size = float(t.get("font-size", root.get("font-size")))
+        need = 0.55 * size * len(t.text or "")
+        x = float(t.get("x"))
+        if t.get("text-anchor") == "end":
+            expect(x - need >= 0, f"svg label {t.text!r} is clipped at the left edge (ends at x={x})")
+        elif t.get("font-style") != "italic":
+            expect(x + need <= width, f"svg text {t.text!r} runs past the right edge ({x} + {need} > {width})")
+    # shared: one column per run; the unlocked row has a coloured column exactly for each run whose
+    # balance was wrong, the locked row none.
+    sh = f["shared"]
+    rows = [g for g in svg_panel(root, "shared").iter(SVG + "g") if g.get("class") == "series"]
+    expect(len(rows) == 2, f"shared picture: {len(rows)} rows, expected no lock and Lock")
+    unlocked, locked = series_columns(rows[0]), series_columns(rows[1])
+    expect(len(unlocked) == sh["unlocked_runs"] and len(locked) == sh["runs"], "shared picture: one column per run")
+    expect(sum(1 for v, _ in unlocked if v > 0) == sh["unlocked_wrong_runs"], "shared picture: lost-update columns")
+    expect(all(v == 0 and fill == "#ccc" for v, fill in locked), "shared picture: the Lock row is all zero")
+    expect(max((v for v, _ in unlocked), default=0) == abs(sh["unlocked_worst_balance"]),
+           "shared picture: the tallest column is the worst balance")
+    # coordination: the semaphore's occupancy over time never exceeds its value, drawn as a line.
+    co = f["coordination"]
+    panel = svg_panel(root, "coordination")
+    rows = [g for g in panel.iter(SVG + "g") if g.get("class") == "series"]
+    expect(len(rows) == 1, "coordination picture: one row (the semaphore)")
+    inside = [v for v, _ in series_columns(rows[0])]
+    expect(len(inside) >= 20, "coordination picture: occupancy sampled over time")
+    expect(max(inside) == co["semaphore_peak"] and all(0 <= v <= 3 for v in inside),
+           f"coordination picture: occupancy {inside} against peak {co['semaphore_peak']}")
+    expect(any(l.get("class") == "limit" for l in rows[0].iter(SVG + "line")), "coordination picture: limit line")
 
 
 def check_human(trident):

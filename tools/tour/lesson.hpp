@@ -24,6 +24,7 @@
 //       r.rows.push_back({.what = "parallel", .seconds = par, .speedup = seq / par});
 //       r.figures.emplace_back("speedup", seq / par);
 //       r.conclusion = format("parallel ran %.1fx faster", seq / par);
+//       // Not timings? Leave .chart false and draw r.picture (see lesson_shared.cpp).
 //       return r;
 //     }
 //   };
@@ -97,11 +98,30 @@ struct Row {
 using Value = std::variant<std::int64_t, double, bool, std::string>;
 using Figure = std::pair<std::string, Value>;
 
+/// One row of a lesson's picture: values drawn as columns along the row, left to right (one per
+/// run, or per slice of time).
+struct Series {
+  std::string label;              ///< left of the row, like a table row's `what`
+  std::vector<double> values;     ///< one column each, >= 0
+  double scale = 0;               ///< the value a full-height column stands for (0: the largest value)
+  std::optional<double> limit;    ///< drawn as a dashed line across the row (e.g. a semaphore's value)
+  std::string note;               ///< right of the row: what the columns came to
+  std::string color = "#b33a3a";  ///< of the columns
+};
+
+/// A lesson's picture for --svg when its point is not a timing (LessonInfo::chart draws the rows'
+/// timings instead): rows of columns, with one line saying what a column is.
+struct Picture {
+  std::vector<Series> rows;
+  std::string axis;  ///< under the rows, e.g. "one column per run"
+};
+
 /// What a lesson measured.
 struct Result {
   std::vector<Row> rows;
   std::vector<Figure> figures;
   std::string conclusion;  ///< one line, drawn from the numbers above
+  Picture picture;         ///< optional: no rows, no picture
 };
 
 /// How a lesson presents itself.
@@ -110,7 +130,7 @@ struct LessonInfo {
   std::string title;    ///< heading, e.g. "CPU-bound work: count primes"
   int order = 100;      ///< position in the tour (cpu 10, io 20, shared 30, coordination 40, futures 50)
   std::string summary;  ///< one line shown by --list
-  bool chart = false;   ///< its rows are timings worth a bar chart (--svg)
+  bool chart = false;   ///< its rows are timings worth a bar chart (--svg); else Result::picture may draw one
 };
 
 /// A lesson: implement `info` and `run`, then register one instance (see Registration).

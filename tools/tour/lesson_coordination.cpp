@@ -2,7 +2,8 @@
 // - Event gate: note 003's "redis ready" workers, polling with a timeout until the main thread
 //   sets the event.
 // - Condition.notify(n): note 002's "condition指定数目通过", n waiters released at a time.
-// - BoundedSemaphore(3): note 002's "几个线程同时通过", with the peak of threads inside measured.
+// - BoundedSemaphore(3): note 002's "几个线程同时通过", with the peak of threads inside measured
+//   and, for the picture, how many were inside over time.
 // - Barrier: threads kept in step round after round.
 #include <algorithm>
 #include <atomic>
@@ -42,6 +43,39 @@ void start_threads(Threads& threads, int n, const char* prefix, F body) {
 void join_all(Threads& threads) {
   for (auto& t : threads) t->join();
   threads.clear();
+}
+
+// When one thread was inside a guarded region.
+struct Span {
+  Clock::time_point enter, leave;
+};
+
+// How many spans overlapped, at most, within each of `slices` equal slices of [start, end].
+std::vector<double> occupancy(const std::vector<Span>& spans, Clock::time_point start, Clock::time_point end,
+                              int slices) {
+  std::vector<std::pair<Clock::time_point, int>> events;
+  for (const Span& s : spans) {
+    events.emplace_back(s.enter, +1);
+    events.emplace_back(s.leave, -1);
+  }
+  // At equal times a leave sorts first: a thread leaving as another enters is not two inside.
+  std::sort(events.begin(), events.end());
+  std::vector<double> out(static_cast<size_t>(slices), 0);
+  const auto length = end - start;
+  size_t e = 0;
+  int inside = 0;
+  for (int k = 0; k < slices; ++k) {
+    const auto slice_start = start + length * k / slices;
+    const auto slice_end = start + length * (k + 1) / slices;
+    while (e < events.size() && events[e].first < slice_start) inside += events[e++].second;
+    int most = inside;
+    while (e < events.size() && events[e].first < slice_end) {
+      inside += events[e++].second;
+      most = std::max(most, inside);
+    }
+    out[static_cast<size_t>(k)] = most;
+  }
+  return out;
 }
 
 class CoordinationLesson final : public Lesson {
@@ -179,17 +213,22 @@ class CoordinationLesson final : public Lesson {
     constexpr int kThreads = 10;
     threading::BoundedSemaphore sem(3);
     std::atomic<int> inside{0}, peak{0};
+    std::vector<Span> spans(kThreads);  // each thread writes its own; read after join
     Threads threads;
+    const Clock::time_point start = Clock::now();
     double seconds = time_seconds([&] {
-      start_threads(threads, kThreads, "sem-", [&](int) {
+      start_threads(threads, kThreads, "sem-", [&](int i) {
         sem.acquire();
+        spans[static_cast<size_t>(i)].enter = Clock::now();
         update_max(peak, inside.fetch_add(1) + 1);
         sleep_ms(hold_ms);
         inside.fetch_sub(1);
+        spans[static_cast<size_t>(i)].leave = Clock::now();
         sem.release();
       });
       join_all(threads);
     });
+    const Clock::time_point end = Clock::now();
     // One release too many: Python raises ValueError, so does trident.
     std::string over_release = "no error";
     bool raised = false;
@@ -209,6 +248,21 @@ class CoordinationLesson final : public Lesson {
     r.figures.emplace_back("semaphore_peak", std::int64_t{peak.load()});
     r.figures.emplace_back("semaphore_over_release_raised", raised);
     r.figures.emplace_back("semaphore_over_release", over_release);
+    // The picture: threads inside over time, against the semaphore's value.
+    constexpr int kSlices = 92;
+    const std::vector<double> inside_over_time = occupancy(spans, start, end, kSlices);
+    const double most = *std::max_element(inside_over_time.begin(), inside_over_time.end());
+    r.picture.rows.push_back({.label = format("BoundedSemaphore(3): %d threads", kThreads),
+                              .values = inside_over_time,
+                              .scale = 4,
+                              .limit = 3,
+                              .note = format("at most %.0f inside at once", most),
+                              .color = "#2f6fb3"});
+    r.picture.axis = format(
+        "time, left to right (%s, one column per %s); height: threads inside; dashed: the "
+        "semaphore's value",
+        human_seconds(std::chrono::duration<double>(end - start).count()).c_str(),
+        human_seconds(std::chrono::duration<double>(end - start).count() / kSlices).c_str());
     return format("BoundedSemaphore(3) let at most %d in at once", peak.load());
   }
 

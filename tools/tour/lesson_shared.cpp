@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include "tour/lesson.hpp"
 #include "trident/threading.hpp"
@@ -42,6 +43,7 @@ class SharedLesson final : public Lesson {
     const int max_runs = ctx.quick() ? 50 : 200;
     int wrong_runs = 0, unlocked_runs = 0;
     long worst = 0;
+    std::vector<double> unlocked_off;  // per run: how far the final balance is from 0
     double unlocked = 0;
     for (int run = 0; run < max_runs && (run < runs || wrong_runs == 0); ++run) {
       ++unlocked_runs;
@@ -60,6 +62,7 @@ class SharedLesson final : public Lesson {
       });
       if (run < runs) progress->advance();
       long b = balance.load();
+      unlocked_off.push_back(static_cast<double>(std::labs(b)));
       if (b != 0) ++wrong_runs;
       if (std::labs(b) > std::labs(worst)) worst = b;
     }
@@ -68,6 +71,7 @@ class SharedLesson final : public Lesson {
     // With a Lock, exactly as the note: acquire, change_it(n), release.
     int locked_wrong = 0;
     long locked_last = 0;
+    std::vector<double> locked_off;
     double locked = 0;
     for (int run = 0; run < runs; ++run) {
       long balance = 0;  // guarded by lock
@@ -91,6 +95,7 @@ class SharedLesson final : public Lesson {
       });
       progress->advance();
       locked_last = balance;
+      locked_off.push_back(static_cast<double>(std::labs(balance)));
       if (balance != 0) ++locked_wrong;
     }
     locked /= runs;
@@ -122,6 +127,28 @@ class SharedLesson final : public Lesson {
                  {"unlocked_seconds", unlocked},
                  {"locked_seconds", locked},
                  {"locked_ns_per_change", ns_per_change}};
+    // The picture: one column per run, as high as the balance ended away from 0 — the updates
+    // lost in that run, net — without and with the Lock, on one scale.
+    const double full = static_cast<double>(std::max(std::labs(worst), 1L));
+    r.picture.rows.push_back({.label = "2 threads, no lock",
+                              .values = unlocked_off,
+                              .scale = full,
+                              .limit = std::nullopt,
+                              .note = format("balance not 0 after %d of %d runs", wrong_runs, unlocked_runs),
+                              .color = "#b33a3a"});
+    r.picture.rows.push_back({.label = "2 threads, Lock",
+                              .values = locked_off,
+                              .scale = full,
+                              .limit = std::nullopt,
+                              .note = locked_wrong == 0
+                                          ? format("balance 0 after all %d runs", runs)
+                                          : format("balance not 0 after %d of %d runs", locked_wrong, runs),
+                              .color = "#3a9a5b"});
+    r.picture.axis = worst != 0 ? format(
+                                      "one column per run; its height: how far the final balance is from 0 (the "
+                                      "updates lost), full height %ld",
+                                      std::labs(worst))
+                                : "one column per run; no run lost an update here (grey: balance 0)";
     if (locked_wrong != 0) {
       r.conclusion = "the locked balance was not 0: a bug in Lock, please report it";
     } else if (wrong_runs > 0) {

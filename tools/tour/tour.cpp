@@ -214,14 +214,21 @@ void write_json(std::ostream& out, const Options& o, const std::vector<Outcome>&
 void write_svg_file(const std::string& path, const Options& o, const std::vector<Outcome>& outcomes) {
   std::vector<Panel> panels;
   for (const Outcome& oc : outcomes) {
-    if (!oc.info.chart || !oc.error.empty()) continue;
-    Panel p{oc.info.title, {}, oc.result.conclusion};
-    for (const Row& r : oc.result.rows) p.bars.push_back({r.what, r.seconds});
+    if ((!oc.info.chart && oc.result.picture.rows.empty()) || !oc.error.empty()) continue;
+    Panel p{.name = oc.info.name,
+            .title = oc.info.title,
+            .bars = {},
+            .picture = oc.result.picture,
+            .caption = oc.result.conclusion};
+    if (oc.info.chart) {
+      for (const Row& r : oc.result.rows) p.bars.push_back({r.what, r.seconds});
+    }
     panels.push_back(std::move(p));
   }
   std::ofstream f(path);
   if (!f) throw std::runtime_error("cannot write --svg file '" + path + "'");
-  write_svg(f, format("trident tour — wall time per lesson (%u cores%s)", o.cores, o.quick ? ", --quick" : ""), panels);
+  write_svg(f, format("trident tour — what each lesson measured (%u cores%s)", o.cores, o.quick ? ", --quick" : ""),
+            panels);
   f.close();
   if (!f) throw std::runtime_error("cannot write --svg file '" + path + "'");
 }
@@ -252,7 +259,7 @@ std::string tour_help() {
          "  --list           list the lessons and exit\n"
          "  --quick          small sizes: the whole tour in a few seconds (used by the tests)\n"
          "  --json           print one JSON document with every figure instead of the tables\n"
-         "  --svg FILE       also write a bar chart of the timing lessons to FILE (SVG)\n"
+         "  --svg FILE       also write a chart of the lessons (timings, lost updates, ...) to FILE (SVG)\n"
          "  --pages N        pages the IO lesson fetches (1..10000; default 24, 8 with --quick)\n"
          "  --delay-ms N     the server answers each request after N ms (0..10000; default 100,\n"
          "                   20 with --quick)\n"
@@ -385,7 +392,7 @@ int tour_main(const std::vector<std::string>& args) {
   if (!svg.empty()) {
     try {
       write_svg_file(svg, o, outcomes);
-      if (!json) out << "bar chart written to " << svg << '\n';
+      if (!json) out << "chart written to " << svg << '\n';
     } catch (const std::exception& e) {
       std::cerr << "trident tour: " << e.what() << '\n';
       return 1;

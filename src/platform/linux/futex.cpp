@@ -1,11 +1,13 @@
 #include "platform/linux/futex.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 namespace trident::platform {
@@ -41,6 +43,26 @@ int cpu_count() noexcept {
   }
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int runnable_threads() noexcept {
+  // "0.52 0.58 0.59 3/467 12345": the field after the third space is running/total.
+  int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = buf;
+  for (int field = 0; field < 3; ++field) {
+    p = std::strchr(p, ' ');
+    if (p == nullptr) return 0;
+    ++p;
+  }
+  int running = 0;
+  for (; *p >= '0' && *p <= '9'; ++p) running = running * 10 + (*p - '0');
+  return running;
 }
 
 }  // namespace trident::platform

@@ -21,4 +21,8 @@ int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept;
 /// Number of CPUs this process may run on (sched_getaffinity), at least 1.
 int cpu_count() noexcept;
 
+/// Threads of the whole machine runnable right now, the caller included (the fourth field of
+/// /proc/loadavg); 0 when it cannot be read.
+int runnable_threads() noexcept;
+
 }  // namespace trident::platform

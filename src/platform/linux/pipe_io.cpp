@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,12 +15,6 @@
 namespace trident::platform {
 
 int make_pipe(int fds[2]) noexcept { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
-
-int set_nonblocking(int fd) noexcept {
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return -errno;
-  return fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -errno : 0;
-}
 
 int set_pipe_size(int fd, int size) noexcept {
   int r = fcntl(fd, F_SETPIPE_SZ, size);
@@ -51,6 +47,36 @@ long write_some(int fd, const char* buf, std::size_t n) noexcept {
     ssize_t r = write(fd, buf, n);
     if (r >= 0) return r;
     if (errno != EINTR) return -errno;
+  }
+}
+
+int bytes_readable(int fd) noexcept {
+  int n = 0;
+  return ioctl(fd, FIONREAD, &n) < 0 ? -errno : n;
+}
+
+long write_nowait(int fd, const char* buf, std::size_t n) noexcept {
+  iovec iov{const_cast<char*>(buf), n};
+  for (;;) {
+    // Offset -1: the current position, as write() (a pipe has none).
+    ssize_t r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    // Kernels without pwritev2 or without RWF_NOWAIT (or without it for pipes) say so in one of
+    // these ways.
+    if (errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) return -EOPNOTSUPP;
+    return -errno;
+  }
+}
+
+long read_nowait(int fd, char* buf, std::size_t n) noexcept {
+  iovec iov{buf, n};
+  for (;;) {
+    ssize_t r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) return -EOPNOTSUPP;
+    return -errno;
   }
 }
 

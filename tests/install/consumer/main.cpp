@@ -1,5 +1,7 @@
 // A user's program built against the installed trident (find_package and pkg-config).
 #include <trident/futures.hpp>
+#include <trident/greenlet.hpp>
+#include <trident/pickle.hpp>  // pulls in cereal: the package must find it
 #include <trident/queue.hpp>
 #include <trident/threading.hpp>
 
@@ -14,8 +16,12 @@ int main() {
   int sum = 0;
   for (int i = 0; i < 10; ++i) sum += q.get();
   producer.join();
+  sum = trident::pickle::loads<int>(trident::pickle::dumps(sum));
   trident::futures::ThreadPoolExecutor pool(2);
   auto f = pool.submit([](int x) { return x * 2; }, sum);
-  std::cout << "consumer: " << f.result() << "\n";
-  return f.result() == 110 ? 0 : 1;
+  // And through a greenlet: switching stacks needs Boost.Context, found through trident's package.
+  trident::greenlet::greenlet echo([](int x) { return x; });
+  int result = echo.switch_<int>(f.result());
+  std::cout << "consumer: " << result << "\n";
+  return result == 110 ? 0 : 1;
 }
