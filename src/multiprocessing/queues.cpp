@@ -130,11 +130,6 @@ Deadline make_deadline(bool block, const Timeout& timeout, const char* cls, cons
 
 }  // namespace
 
-void raise_bad_item_size(const char* api, std::size_t got, std::size_t unit) {
-  throw TypeError(std::string(api) + ": an item of " + std::to_string(got) + " bytes cannot be of a type of " +
-                  std::to_string(unit) + "-byte elements");
-}
-
 std::uint64_t type_fingerprint(const std::type_info& type) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (const char* s = type.name(); *s != '\0'; ++s) {

@@ -11,9 +11,9 @@
 //   `cancel_join_thread()` only records the wish (there is never unflushed data to lose).
 //
 // What deliberately differs from Python:
-// - Queues are typed (`Queue<T>`). Today T is a trivially copyable type, a `std::string`, or a
-//   `std::vector` of a trivially copyable type; once `trident::pickle` is merged, anything it
-//   pickles. Every item carries a fingerprint of its C++ type, so a handle of another type attached
+// - Queues are typed (`Queue<T>`); T is anything `trident::pickle` pickles (the item crosses as
+//   `pickle::dumps(item)`, so a `serialize` that throws makes `put` throw and puts nothing). Every
+//   item carries a fingerprint of its C++ type, so a handle of another type attached
 //   to the same segment gets TypeError from `get` (and the item stays in the queue).
 // - The ring holds a fixed number of bytes (`QueueOptions::buffer_size`), so `put` on a queue with
 //   `maxsize = 0` blocks while the ring is full (CPython buffers without limit in the feeder
@@ -43,6 +43,7 @@
 #include "trident/detail/shm_segment.hpp"
 #include "trident/errors.hpp"
 #include "trident/multiprocessing/synchronize.hpp"
+#include "trident/pickle.hpp"
 #include "trident/timeout.hpp"
 
 namespace trident::multiprocessing {
@@ -58,53 +59,29 @@ struct QueueOptions {
 
 namespace detail {
 
-// ---- the serialization seam ----
+// ---- serialization: trident::pickle ----
 //
-// The two functions below are the only place that turns an item into bytes and back. When
-// trident::pickle is merged they become `return pickle::dumps(item);` and
-// `return pickle::loads<T>(std::string_view(reinterpret_cast<const char*>(p), n));`, the
-// QueueItem concept becomes "anything pickle takes", and nothing else changes: `put` only needs
-// `.data()`/`.size()` of what encode returns.
+// The only place that turns an item into bytes and back. `put` needs only `.data()`/`.size()` of
+// what encode returns.
 
+// What the queue carries: anything trident::pickle can dump and load (arithmetic types, enums,
+// std::string, standard containers, pair/tuple/optional/variant, user types with a cereal
+// `serialize` or `save`/`load`), default-constructible as pickle::loads requires.
 template <class T>
-struct IsTrivialVector : std::false_type {};
-template <class U, class A>
-struct IsTrivialVector<std::vector<U, A>> : std::bool_constant<std::is_trivially_copyable_v<U>> {};
+concept QueueItem = std::is_default_constructible_v<T> && std::move_constructible<T> &&
+    cereal::traits::is_output_serializable<T, pickle::detail::OutputArchive>::value &&
+    cereal::traits::is_input_serializable<T, pickle::detail::InputArchive>::value;
 
-template <class T>
-concept QueueItem = std::is_trivially_copyable_v<T> || std::is_same_v<T, std::string> || IsTrivialVector<T>::value;
-
-// The bytes of `item`: a view of its own memory (nothing is copied before the ring).
+// The item's pickle frame. Throws what the type's `serialize` throws (then nothing is put).
 template <QueueItem T>
-std::string_view encode(const T& item) noexcept {
-  if constexpr (std::is_trivially_copyable_v<T>) {
-    return {reinterpret_cast<const char*>(&item), sizeof(T)};
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return item;
-  } else {
-    return {reinterpret_cast<const char*>(item.data()), item.size() * sizeof(typename T::value_type)};
-  }
+pickle::bytes encode(const T& item) {
+  return pickle::dumps(item);
 }
 
-[[noreturn]] void raise_bad_item_size(const char* api, std::size_t got, std::size_t unit);
-
-// Rebuilds the `T` whose bytes are `p[0..n)`. Throws TypeError if `n` cannot be a T's size.
+// Rebuilds the `T` whose frame is `p[0..n)`. Throws pickle::UnpicklingError for a bad frame.
 template <QueueItem T>
-T decode(const std::byte* p, std::size_t n, const char* api) {
-  if constexpr (std::is_trivially_copyable_v<T>) {
-    if (n != sizeof(T)) raise_bad_item_size(api, n, sizeof(T));
-    T out;
-    std::memcpy(static_cast<void*>(&out), p, sizeof(T));
-    return out;
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return std::string(reinterpret_cast<const char*>(p), n);
-  } else {
-    using U = typename T::value_type;
-    if (n % sizeof(U) != 0) raise_bad_item_size(api, n, sizeof(U));
-    T out(n / sizeof(U));
-    if (n != 0) std::memcpy(static_cast<void*>(out.data()), p, n);
-    return out;
-  }
+T decode(const std::byte* p, std::size_t n) {
+  return pickle::loads<T>(std::string_view(reinterpret_cast<const char*>(p), n));
 }
 
 // The 64-bit FNV-1a hash of T's mangled name: what every item is tagged with (trident::pickle
@@ -203,7 +180,7 @@ class Queue {
   T get(bool block = true, Timeout timeout = std::nullopt) {
     auto claim = core_->begin_get(fp_, block, timeout, typeid(T));
     try {
-      T out = detail::decode<T>(claim.data, claim.size, "Queue::get()");
+      T out = detail::decode<T>(claim.data, claim.size);
       core_->finish_get(claim);
       return out;
     } catch (...) {
