@@ -31,6 +31,7 @@ constexpr std::size_t kAlign = 32;  // every record starts 32-aligned, so a head
 constexpr std::uint32_t kItem = 1;      // the item's bytes follow the header
 constexpr std::uint32_t kPad = 2;       // filler to the ring's end; not an item
 constexpr std::uint32_t kOverflow = 3;  // an OverflowRef follows: the item is in a segment of its own
+constexpr std::uint32_t kSpill = 4;     // a SpillRef follows: items continue in a chain of segments
 
 struct RecordHeader {
   std::uint32_t kind;
@@ -42,10 +43,35 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == 32 && sizeof(RecordHeader) % kAlign == 0);
 
 constexpr std::size_t kNameMax = 63;
+constexpr std::size_t round_up_const(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 struct OverflowRef {
   std::uint64_t size;
   char name[kNameMax + 1];
 };
+
+// An unbounded queue whose ring is full goes on in a chain of spill segments: the ring gets one
+// kSpill record naming the first; every later item goes into the chain (a SpillHeader, then
+// records laid out as in the ring) until the chain ends, and later items go to the ring after the
+// kSpill record. FIFO holds: producers append under the put lock, and the consumer reads the
+// chain whole before the ring past the kSpill record. A chain ends when the producer finds the
+// ring half empty again, or when the consumer has read all of it (so a drained segment is removed
+// at once): both sides end it with a compare-and-swap on the segment's state word, so an item is
+// either committed to the chain before it ended or goes to the ring.
+struct SpillRef {
+  char name[kNameMax + 1];
+};
+// A segment's state: pack(end, records committed).
+constexpr std::uint32_t kChainOpen = 0;
+constexpr std::uint32_t kChainNext = 1;    // the chain goes on in segment `next`
+constexpr std::uint32_t kChainClosed = 2;  // the chain ends here
+struct SpillHeader {
+  std::atomic<std::uint64_t> state;
+  char next[kNameMax + 1];  // written before the state says kChainNext
+};
+constexpr std::size_t kSpillHeader = round_up_const(sizeof(SpillHeader), 32);
+constexpr std::size_t kSpillNeed = round_up_const(sizeof(RecordHeader) + sizeof(SpillRef), 32);
+// Free ring bytes an unbounded queue keeps for a kSpill record and the pad before it.
+constexpr std::size_t kSpillReserve = 2 * kSpillNeed;
 
 // Polls of an empty (or full) ring before sleeping: a peer that is running usually publishes
 // within a few microseconds, far less than a futex sleep plus wake-up costs both sides.
@@ -79,11 +105,19 @@ struct QueueCore::Layout {
   std::uint64_t cached_consumed;         // `consumed` as last seen (put_lock)
   char pending_overflow[kNameMax + 1];   // a big item's segment, named before it exists (put_lock)
   std::uint32_t pending_items;           // items published before it: unpublished while still equal
+  std::uint32_t spill_open;              // items now go to the chain, at spill_w + spill_w_off
+  char spill_w[kNameMax + 1];
+  std::uint64_t spill_w_off;
 
   // Consumers' line.
   alignas(64) LockState get_lock;
   std::atomic<std::uint64_t> consumed;  // pack(items removed, head)
   std::uint64_t cached_published;       // `published` as last seen (get_lock)
+  std::uint32_t spill_reading;          // the next item is in the chain, at spill_r + spill_r_off
+  char spill_r[kNameMax + 1];
+  std::uint64_t spill_r_off;
+  std::uint32_t spill_r_idx;   // records of the segment already removed
+  std::uint64_t spill_resume;  // the ring position past the kSpill record
 
   // Wake-up words: a sleeper publishes "I may sleep" in *_sleeping, re-checks, then futex-waits on
   // the sequence word; the other side clears *_sleeping with an exchange and, if it was set, bumps
@@ -233,16 +267,69 @@ void QueueCore::put(std::uint64_t fp, const char* data, std::size_t n, bool bloc
   const std::size_t total = to_end < need ? to_end + need : need;
   auto has_room = [&] {
     const std::uint64_t c = l_->cached_consumed;
-    return std::size_t{static_cast<std::uint32_t>(tail - pos_of(c))} + total <= ring &&
+    return std::size_t{static_cast<std::uint32_t>(tail - pos_of(c))} + total + (l_->maxsize == 0 ? kSpillReserve : 0) <=
+               ring &&
            (l_->maxsize == 0 ||
             static_cast<std::int64_t>(static_cast<std::uint32_t>(count - items_of(c))) < l_->maxsize);
   };
   auto refresh = [&] { l_->cached_consumed = l_->consumed.load(std::memory_order_seq_cst); };
+  const bool unbounded = l_->maxsize == 0;
+  auto publish_spilled = [&](std::uint32_t new_tail) {
+    if (count_task) l_->unfinished.fetch_add(1, std::memory_order_seq_cst);
+    l_->published.store(pack(count + 1, new_tail), std::memory_order_seq_cst);
+    wake_consumer();
+  };
+  if (unbounded && l_->spill_open != 0) {
+    refresh();
+    if (std::size_t{static_cast<std::uint32_t>(tail - pos_of(l_->cached_consumed))} > ring / 2 &&
+        spill_write(fp, data, n)) {
+      publish_spilled(tail);
+      return;
+    }
+    // The consumers have caught up (or have ended the chain themselves): this item and later ones
+    // go to the ring.
+    if (auto seg = open_spill_w()) {
+      auto* sh = reinterpret_cast<SpillHeader*>(seg->data());
+      std::uint64_t st = sh->state.load(std::memory_order_acquire);
+      while (items_of(st) == kChainOpen &&
+             !sh->state.compare_exchange_weak(st, pack(kChainClosed, pos_of(st)), std::memory_order_acq_rel)) {
+      }
+    }
+    l_->spill_open = 0;
+    spill_w_seg_.reset();
+    refresh();
+  }
   if (!has_room()) {
     refresh();
     for (int spin = 0; spin < kSpins && block && !has_room(); ++spin) {
       trident::detail::cpu_relax();
       refresh();
+    }
+    if (unbounded && !has_room()) {
+      // Start a chain: its kSpill record fits in the reserve every other put leaves free.
+      const std::size_t to_end_s = ring - (tail & (ring - 1));
+      std::uint32_t at_s = tail;
+      if (to_end_s < kSpillNeed) {
+        auto* pad = reinterpret_cast<RecordHeader*>(ring_ + (at_s & (ring - 1)));
+        pad->kind = kPad;
+        pad->size = to_end_s;
+        at_s += static_cast<std::uint32_t>(to_end_s);
+      }
+      auto* hs = reinterpret_cast<RecordHeader*>(ring_ + (at_s & (ring - 1)));
+      auto* ref = reinterpret_cast<SpillRef*>(hs + 1);
+      std::memset(ref, 0, sizeof *ref);
+      spill_w_seg_ = new_spill_segment(kSpillHeader + round_up(sizeof(RecordHeader) + n, kAlign), ref->name);
+      std::memcpy(l_->spill_w, ref->name, sizeof ref->name);
+      l_->spill_w_off = kSpillHeader;
+      l_->spill_open = 1;
+      if (!spill_write(fp, data, n)) {
+        throw RuntimeError(std::string(cls_) + "::put(): a new spill segment was ended before it was published");
+      }
+      hs->kind = kSpill;
+      hs->size = sizeof(SpillRef);
+      hs->fingerprint = 0;
+      publish_spilled(at_s + static_cast<std::uint32_t>(kSpillNeed));
+      return;
     }
     while (!has_room()) {
       if (deadline.expired()) throw queue::Full(std::string(cls_) + "::put(): the queue is full");
@@ -350,11 +437,53 @@ QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeou
     }
   }
 
-  std::uint32_t at = pos_of(cons);
-  auto* h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
-  if (h->kind == kPad) {
-    at += static_cast<std::uint32_t>(h->size);
+  std::uint64_t cons_now = cons;
+  std::uint32_t at = 0;
+  const RecordHeader* h = nullptr;
+  for (;;) {
+    if (l_->spill_reading != 0) {
+      auto seg = spill_segment(spill_r_seg_, l_->spill_r);
+      auto* sh = reinterpret_cast<SpillHeader*>(seg->data());
+      const std::uint64_t st = sh->state.load(std::memory_order_acquire);
+      const std::uint64_t off = l_->spill_r_off;
+      if (l_->spill_r_idx < pos_of(st)) {
+        const auto* rh = reinterpret_cast<const RecordHeader*>(seg->data() + off);
+        if (rh->fingerprint != fp) {
+          throw TypeError(std::string(cls_) + "::get(): the next item was put as another type than " +
+                          demangled_name(type) + " (it stays in the queue)");
+        }
+        Claim c;
+        c.data = reinterpret_cast<const std::byte*>(rh + 1);
+        c.size = rh->size;
+        c.next = pack(done + 1, pos_of(cons_now));
+        c.spill_next = off + round_up(sizeof(RecordHeader) + rh->size, kAlign);
+        c.keep = std::move(seg);
+        guard.s = nullptr;
+        return c;
+      }
+      // Every record here was removed and an item is available: the chain goes on, or has ended
+      // (the producer said which before publishing the item).
+      if (items_of(st) == kChainOpen) {
+        throw RuntimeError(std::string(cls_) + "::get(): the spill chain ends before the published items");
+      }
+      cons_now = leave_spill_segment(seg, items_of(st) == kChainNext, cons_now);
+      continue;
+    }
+    at = pos_of(cons_now);
     h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
+    if (h->kind == kPad) {
+      at += static_cast<std::uint32_t>(h->size);
+      h = reinterpret_cast<const RecordHeader*>(ring_ + (at & (ring - 1)));
+    }
+    if (h->kind != kSpill) break;
+    SpillRef ref;
+    std::memcpy(&ref, h + 1, sizeof ref);
+    ref.name[kNameMax] = '\0';
+    std::memcpy(l_->spill_r, ref.name, sizeof ref.name);
+    l_->spill_r_off = kSpillHeader;
+    l_->spill_r_idx = 0;
+    l_->spill_resume = at + static_cast<std::uint32_t>(kSpillNeed);
+    l_->spill_reading = 1;
   }
   if (h->fingerprint != fp) {
     throw TypeError(std::string(cls_) + "::get(): the next item was put as another type than " + demangled_name(type) +
@@ -387,6 +516,21 @@ QueueCore::Claim QueueCore::begin_get(std::uint64_t fp, bool block, const Timeou
 }
 
 void QueueCore::finish_get(Claim& c) noexcept {
+  if (c.keep) {
+    // The last record of the segment removed: end or leave it now, so that it is removed at once.
+    l_->spill_r_off = c.spill_next;
+    const std::uint32_t idx = ++l_->spill_r_idx;
+    auto* sh = reinterpret_cast<SpillHeader*>(c.keep->data());
+    std::uint64_t st = sh->state.load(std::memory_order_acquire);
+    if (st == pack(kChainOpen, idx)) {
+      sh->state.compare_exchange_strong(st, pack(kChainClosed, idx), std::memory_order_acq_rel);
+      st = sh->state.load(std::memory_order_acquire);
+    }
+    if (pos_of(st) == idx && items_of(st) != kChainOpen) {
+      c.next = leave_spill_segment(c.keep, items_of(st) == kChainNext, c.next);
+    }
+    c.keep.reset();
+  }
   l_->consumed.store(c.next, std::memory_order_seq_cst);
   wake_producer();
   lock_give(&l_->get_lock);
@@ -402,7 +546,114 @@ void QueueCore::finish_get(Claim& c) noexcept {
 
 void QueueCore::abandon_get(Claim& c) noexcept {
   c.overflow.reset();
+  c.keep.reset();
   lock_give(&l_->get_lock);
+}
+
+// A new segment for the spill chain (or a big item), named `trident_<pid>_<hex>` into `name` and
+// tracked under the queue's creator: it outlives this producer but not the program.
+std::shared_ptr<ShmSegment> QueueCore::new_spill_segment(std::size_t min_size, char* name) {
+  const std::size_t size = std::max<std::size_t>(min_size, std::size_t{l_->ring_size});
+  for (int attempt = 0;; ++attempt) {
+    unsigned char rnd[4] = {};
+    platform::random_fill(rnd, sizeof rnd);
+    std::snprintf(name, kNameMax + 1, "trident_%u_%02x%02x%02x%02x", current_pid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+    try {
+      auto seg = ShmSegment::create(name, size, ShmSegment::Lifetime::kUntracked, "", std::string(cls_) + "::put()");
+      try {
+        seg->track_as(static_cast<int>(l_->creator_pid), std::string(cls_) + "::put()");
+      } catch (...) {
+        seg->unlink(std::string(cls_) + "::put()");
+        throw;
+      }
+      return seg;
+    } catch (const FileExistsError&) {
+      if (attempt == 100) throw;
+    }
+  }
+}
+
+// Leaves the drained spill segment `seg` (under the get lock) for the chain's next segment, or for
+// the ring past the kSpill record; removes it. Returns the consumers' progress word to store.
+std::uint64_t QueueCore::leave_spill_segment(const std::shared_ptr<ShmSegment>& seg, bool to_next,
+                                             std::uint64_t progress) noexcept {
+  auto* sh = reinterpret_cast<SpillHeader*>(seg->data());
+  if (to_next) {
+    std::memcpy(l_->spill_r, sh->next, sizeof l_->spill_r);
+    l_->spill_r[kNameMax] = '\0';
+    l_->spill_r_off = kSpillHeader;
+    l_->spill_r_idx = 0;
+  } else {
+    l_->spill_reading = 0;
+    progress = pack(items_of(progress), static_cast<std::uint32_t>(l_->spill_resume));
+    l_->consumed.store(progress, std::memory_order_seq_cst);
+    wake_producer();
+  }
+  try {
+    seg->unlink(std::string(cls_) + "::get()");
+  } catch (...) {
+    // Already removed (its creator's exit): nothing is left to free.
+  }
+  spill_r_seg_.reset();
+  return progress;
+}
+
+// This process's mapping of spill segment `name`, reusing `cache` when it is that segment.
+std::shared_ptr<ShmSegment> QueueCore::spill_segment(std::shared_ptr<ShmSegment>& cache, const char* name) {
+  if (!cache || cache->name() != name) cache = ShmSegment::attach(name, std::string(cls_) + "::spill");
+  return cache;
+}
+
+// The segment the open chain is written to, or null if it is gone: a consumer that read the whole
+// chain ended it and removed it before this process (which had not mapped it) got here.
+std::shared_ptr<ShmSegment> QueueCore::open_spill_w() {
+  try {
+    return spill_segment(spill_w_seg_, l_->spill_w);
+  } catch (const FileNotFoundError&) {
+    return nullptr;
+  }
+}
+
+// Appends one record to the open chain (in a new segment when it does not fit) and commits it;
+// the caller publishes. False if the consumer ended the chain first (nothing was added).
+bool QueueCore::spill_write(std::uint64_t fp, const char* data, std::size_t n) {
+  const std::size_t need = round_up(sizeof(RecordHeader) + n, kAlign);
+  auto write = [&](ShmSegment& seg, std::size_t off) {
+    auto* h = reinterpret_cast<RecordHeader*>(seg.data() + off);
+    if (n != 0) std::memcpy(h + 1, data, n);
+    h->kind = kItem;
+    h->size = n;
+    h->fingerprint = fp;
+  };
+  auto seg = open_spill_w();
+  if (!seg) return false;
+  auto* sh = reinterpret_cast<SpillHeader*>(seg->data());
+  std::uint64_t st = sh->state.load(std::memory_order_acquire);
+  if (items_of(st) != kChainOpen) return false;
+  if (l_->spill_w_off + need <= seg->size()) {
+    write(*seg, l_->spill_w_off);
+    if (!sh->state.compare_exchange_strong(st, pack(kChainOpen, pos_of(st) + 1), std::memory_order_acq_rel)) {
+      return false;
+    }
+    l_->spill_w_off += need;
+    return true;
+  }
+  char name[kNameMax + 1] = {};
+  auto next = new_spill_segment(kSpillHeader + need, name);
+  write(*next, kSpillHeader);
+  reinterpret_cast<SpillHeader*>(next->data())->state.store(pack(kChainOpen, 1), std::memory_order_relaxed);
+  std::memcpy(sh->next, name, sizeof name);
+  if (!sh->state.compare_exchange_strong(st, pack(kChainNext, pos_of(st)), std::memory_order_acq_rel)) {
+    try {
+      next->unlink(std::string(cls_) + "::put()");
+    } catch (...) {
+    }
+    return false;
+  }
+  std::memcpy(l_->spill_w, name, sizeof name);
+  l_->spill_w_off = kSpillHeader + need;
+  spill_w_seg_ = std::move(next);
+  return true;
 }
 
 void QueueCore::task_done() {

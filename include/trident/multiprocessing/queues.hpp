@@ -15,10 +15,11 @@
 //   `pickle::dumps(item)`, so a `serialize` that throws makes `put` throw and puts nothing). Every
 //   item carries a fingerprint of its C++ type, so a handle of another type attached
 //   to the same segment gets TypeError from `get` (and the item stays in the queue).
-// - The ring holds a fixed number of bytes (`QueueOptions::buffer_size`), so `put` on a queue with
-//   `maxsize = 0` blocks while the ring is full (CPython buffers without limit in the feeder
-//   thread), and with a timeout or `block = false` raises queue::Full. Items too big for a quarter
-//   of the ring travel in a segment of their own (still one `put`, one `get`).
+// - The ring holds a fixed number of bytes (`QueueOptions::buffer_size`). With `maxsize = 0`, `put`
+//   never waits for room (as CPython's, whose feeder thread buffers without limit): when the ring
+//   is full, items go on, in order, into spill segments (shared memory growing with what is
+//   queued, freed as consumers drain it). With a maxsize, `put` blocks while the ring is full.
+//   Items too big for a quarter of the ring travel in a segment of their own.
 // - The handle is cheap and copyable; copies (and a fork()ed child's copy) share the queue.
 //   `close()` applies to every copy in the calling process (they are one Python object). A
 //   forkserver/spawn child will receive the handle as its segment name (`segment_name()`, and the
@@ -99,6 +100,8 @@ class QueueCore {
     std::size_t size = 0;
     std::uint64_t next = 0;                                 // the consumers' progress word once this record is removed
     std::shared_ptr<trident::detail::ShmSegment> overflow;  // a big item's own segment
+    std::shared_ptr<trident::detail::ShmSegment> keep;      // the spill segment `data` points into
+    std::uint64_t spill_next = 0;                           // the spill read offset once removed
   };
 
   // Creates a queue; `cls` ("Queue", "SimpleQueue", "JoinableQueue") names it in messages.
@@ -138,13 +141,21 @@ class QueueCore {
   struct Layout;
   void wake_consumer() noexcept;
   void wake_producer() noexcept;
-  void put_overflow(std::uint64_t fp, const char* data, std::size_t n, bool block, const Timeout& timeout,
-                    bool count_task);
+  std::shared_ptr<trident::detail::ShmSegment> new_spill_segment(std::size_t min_size, char* name);
+  std::shared_ptr<trident::detail::ShmSegment> spill_segment(std::shared_ptr<trident::detail::ShmSegment>& cache,
+                                                             const char* name);
+  bool spill_write(std::uint64_t fp, const char* data, std::size_t n);
+  std::shared_ptr<trident::detail::ShmSegment> open_spill_w();
+  std::uint64_t leave_spill_segment(const std::shared_ptr<trident::detail::ShmSegment>& seg, bool to_next,
+                                    std::uint64_t progress) noexcept;
   std::shared_ptr<trident::detail::ShmSegment> segment_;
   Layout* l_;
   std::byte* ring_;
   const char* cls_;
   bool closed_ = false;
+  // This process's mappings of the spill segments being written (put lock) and read (get lock).
+  std::shared_ptr<trident::detail::ShmSegment> spill_w_seg_;
+  std::shared_ptr<trident::detail::ShmSegment> spill_r_seg_;
 };
 
 }  // namespace detail
@@ -161,8 +172,9 @@ class Queue {
   /// Throws FileNotFoundError, or ValueError if the segment is not a queue.
   static Queue attach(const std::string& segment_name) { return Queue(segment_name, "Queue"); }
 
-  /// Python's `put(obj, block=True, timeout=None)`: appends `item`. Blocks while the queue is full
-  /// (maxsize items, or no room in the ring) until `timeout` passes; `block = false` tries once.
+  /// Python's `put(obj, block=True, timeout=None)`: appends `item`. With a maxsize, blocks while
+  /// the queue is full (maxsize items, or no room in the ring) until `timeout` passes (`block =
+  /// false` tries once); without one, never waits for room (a full ring spills to shared memory).
   /// Throws queue::Full, ValueError "Queue::put(): the queue is closed" after close(), ValueError
   /// for a negative timeout, and whatever serializing the item throws (nothing is put then).
   void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
@@ -255,7 +267,7 @@ template <detail::QueueItem T>
 class SimpleQueue {
  public:
   SimpleQueue() : q_(QueueOptions{}, "SimpleQueue") {}
-  /// Python's `put(obj)`: blocks only while the ring is full. ValueError after close().
+  /// Python's `put(obj)`: never waits for room (see Queue::put). ValueError after close().
   void put(const T& item) { q_.put(item); }
   /// Python's `get()`: blocks until an item arrives. ValueError after close().
   T get() { return q_.get(); }
