@@ -5,9 +5,10 @@
 // layout and the wake-up protocol). `put` serializes the item in the calling thread and copies it
 // into the ring; `get` decodes it straight out of the ring. There is no feeder thread, so:
 // - a serialization error is thrown by `put` itself (CPython loses it in its feeder thread);
-// - `put` returns once the item is in the ring, where every process sees it at once;
+// - `put` returns once the item is in shared memory (the ring or its spill), where every process
+//   sees it at once;
 // - `close()` marks this process's handle closed (put/get then throw ValueError "... is closed"),
-//   `join_thread()` returns at once (everything this process put is already in the ring), and
+//   `join_thread()` returns at once (everything this process put is already shared), and
 //   `cancel_join_thread()` only records the wish (there is never unflushed data to lose).
 //
 // What deliberately differs from Python:
@@ -164,8 +165,8 @@ class QueueCore {
 template <detail::QueueItem T>
 class Queue {
  public:
-  /// A new, empty queue holding at most `maxsize` items (0 = no item limit; the ring's bytes
-  /// still bound it, see the header comment).
+  /// A new, empty queue holding at most `maxsize` items (0 = no limit: a full ring spills; with a
+  /// limit, the ring's bytes also bound it, see the header comment).
   explicit Queue(long maxsize = 0) : Queue(QueueOptions{.maxsize = maxsize}) {}
   explicit Queue(QueueOptions options) : Queue(options, "Queue") {}
   /// The queue living in segment `segment_name` (how a forkserver/spawn child rebuilds a handle).
@@ -216,14 +217,14 @@ class Queue {
   /// Python's `close()`: this process will put (and get) no more through this queue; put/get then
   /// throw ValueError. Other processes are not affected. Idempotent.
   void close() noexcept { core_->close(); }
-  /// Python's `join_thread()`: returns once everything this process put is in the ring — at once,
-  /// since put copies into the ring itself. Throws ValueError if close() was not called (CPython
+  /// Python's `join_thread()`: returns once everything this process put is shared — at once,
+  /// since put copies into shared memory itself. Throws ValueError if close() was not called (CPython
   /// asserts it).
   void join_thread() const {
     if (!core_->closed()) throw ValueError(std::string(core_->cls()) + "::join_thread(): the queue is not closed");
   }
   /// Python's `cancel_join_thread()`: in CPython it lets a process exit without flushing buffered
-  /// items; here no item is ever buffered outside the ring, so nothing can be lost by it.
+  /// items; here no item is ever buffered in the process, so nothing can be lost by it.
   void cancel_join_thread() noexcept { core_->join_cancelled = true; }
 
   /// The shared-memory segment holding the queue: what crosses to a forkserver/spawn child.
