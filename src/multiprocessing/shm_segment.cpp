@@ -139,6 +139,10 @@ void ShmSegment::unlink(std::string_view api) {
   tracker_forget(name_);
 }
 
+void ShmSegment::track_as(int pid, std::string_view api) {
+  tracker_send("R " + std::to_string(pid) + " " + name_ + "\n", api);
+}
+
 }  // namespace trident::detail
 
 namespace trident::multiprocessing::detail {

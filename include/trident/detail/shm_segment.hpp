@@ -44,6 +44,9 @@ class ShmSegment {
   void close() noexcept;
   /// Removes the name and tells the tracker. Throws FileNotFoundError if it is already gone.
   void unlink(std::string_view api);
+  /// Registers the name with the segment tracker under process `pid`: it is removed once that
+  /// process has exited, unless unlinked first (a queue's big item, owned by the queue's creator).
+  void track_as(int pid, std::string_view api);
 
  private:
   ShmSegment(std::string name, std::byte* data, std::size_t size, Lifetime lifetime, int creator);
