@@ -12,8 +12,12 @@
 
 namespace trident::platform {
 
-int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-               std::chrono::steady_clock::time_point deadline) noexcept {
+namespace {
+
+// FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (steady_clock on Linux), so a wait
+// interrupted and restarted never stretches its timeout.
+int wait_bitset(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                std::chrono::steady_clock::time_point deadline, int op) noexcept {
   timespec ts{};
   timespec* tsp = nullptr;
   if (deadline != std::chrono::steady_clock::time_point::max()) {
@@ -23,17 +27,31 @@ int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
     ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     tsp = &ts;
   }
-  // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (steady_clock on Linux), so a
-  // wait interrupted and restarted never stretches its timeout.
-  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET_PRIVATE, expected, tsp, nullptr,
-                   FUTEX_BITSET_MATCH_ANY);
+  long r =
+      syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, expected, tsp, nullptr, FUTEX_BITSET_MATCH_ANY);
   return r == 0 ? 0 : -errno;
 }
 
-int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept {
-  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, n, nullptr, nullptr, 0);
+int wake(std::atomic<std::uint32_t>* word, int n, int op) noexcept {
+  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, n, nullptr, nullptr, 0);
   return r >= 0 ? static_cast<int>(r) : -errno;
 }
+
+}  // namespace
+
+int futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+               std::chrono::steady_clock::time_point deadline) noexcept {
+  return wait_bitset(word, expected, deadline, FUTEX_WAIT_BITSET_PRIVATE);
+}
+
+int futex_wake(std::atomic<std::uint32_t>* word, int n) noexcept { return wake(word, n, FUTEX_WAKE_PRIVATE); }
+
+int futex_wait_shared(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                      std::chrono::steady_clock::time_point deadline) noexcept {
+  return wait_bitset(word, expected, deadline, FUTEX_WAIT_BITSET);
+}
+
+int futex_wake_shared(std::atomic<std::uint32_t>* word, int n) noexcept { return wake(word, n, FUTEX_WAKE); }
 
 int cpu_count() noexcept {
   cpu_set_t set;

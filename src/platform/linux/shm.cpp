@@ -77,29 +77,6 @@ int random_fill(void* buf, std::size_t n) noexcept {
   return 0;
 }
 
-int futex_wait_shared(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-                      std::chrono::steady_clock::time_point deadline) noexcept {
-  timespec ts{};
-  timespec* tsp = nullptr;
-  if (deadline != std::chrono::steady_clock::time_point::max()) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-    if (ns < 0) ns = 0;
-    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-    tsp = &ts;
-  }
-  // Without FUTEX_PRIVATE_FLAG the kernel keys the wait on the page's inode and offset, so a
-  // waker in another process that maps the same segment (at any address) finds this waiter.
-  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_BITSET, expected, tsp, nullptr,
-                   FUTEX_BITSET_MATCH_ANY);
-  return r == 0 ? 0 : -errno;
-}
-
-int futex_wake_shared(std::atomic<std::uint32_t>* word, int n) noexcept {
-  long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, n, nullptr, nullptr, 0);
-  return r >= 0 ? static_cast<int>(r) : -errno;
-}
-
 int shm_getpid() noexcept { return static_cast<int>(getpid()); }
 
 int shm_gettid() noexcept { return static_cast<int>(gettid()); }

@@ -3,6 +3,8 @@
 // non-negative result or -errno.
 #pragma once
 
+#include "platform/linux/futex.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -26,13 +28,7 @@ int unmap(void* addr, std::size_t size) noexcept;
 /// Fills `n` bytes with random data (getrandom); 0 or -errno.
 int random_fill(void* buf, std::size_t n) noexcept;
 
-/// futex_wait on a word other processes share (no FUTEX_PRIVATE_FLAG): sleeps while
-/// `*word == expected` until woken or the absolute CLOCK_MONOTONIC `deadline` (max() = no limit).
-/// Returns 0 (woken, maybe spuriously), -EAGAIN, -ETIMEDOUT or -EINTR.
-int futex_wait_shared(std::atomic<std::uint32_t>* word, std::uint32_t expected,
-                      std::chrono::steady_clock::time_point deadline) noexcept;
-/// Wakes up to `n` waiters of a shared futex word, in any process.
-int futex_wake_shared(std::atomic<std::uint32_t>* word, int n) noexcept;
+/// (The process-shared futex calls, futex_wait_shared and futex_wake_shared, are in futex.hpp.)
 
 /// getpid(2); not cached (glibc no longer caches it, and callers on hot paths keep their own).
 int shm_getpid() noexcept;
