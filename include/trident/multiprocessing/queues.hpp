@@ -1,7 +1,7 @@
 // trident/multiprocessing/queues.hpp — Python's `multiprocessing.queues`: process-shared `Queue`,
 // `SimpleQueue` and `JoinableQueue`.
 //
-// A queue is a byte ring in one shared-memory segment (docs/multiprocessing_queues.md has the
+// A queue is a byte ring in one shared-memory segment (docs/multiprocessing.md, "Queues", has the
 // layout and the wake-up protocol). `put` serializes the item in the calling thread and copies it
 // into the ring; `get` decodes it straight out of the ring. There is no feeder thread, so:
 // - a serialization error is thrown by `put` itself (CPython loses it in its feeder thread);
