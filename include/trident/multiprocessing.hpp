@@ -171,6 +171,7 @@ std::pair<Connection, Connection> Pipe(bool duplex = true);
 }  // namespace trident::multiprocessing
 
 #include "trident/multiprocessing/process.hpp"  // Process and the start methods
+#include "trident/multiprocessing/queues.hpp"
 #include "trident/multiprocessing/shared_memory.hpp"
 #include "trident/multiprocessing/sharedctypes.hpp"
 #include "trident/multiprocessing/synchronize.hpp"

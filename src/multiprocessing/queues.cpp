@@ -1,5 +1,5 @@
 // multiprocessing.queues: a byte ring in shared memory with two robust locks and futex wake-ups
-// (docs/multiprocessing_queues.md explains the layout, the wake-up protocol and crash behaviour).
+// (docs/multiprocessing.md, "Queues", explains the layout, the wake-up protocol and crash behaviour).
 #include "trident/multiprocessing/queues.hpp"
 
 #include <cxxabi.h>

@@ -90,7 +90,7 @@ TEST_F(ShmTest, QueueProducerKilledHoldingLockDoesNotDeadlock) {
 // their own) never makes a consumer see a half-written item: every item got is whole, the items
 // come in order, the queue keeps working, and the killed producer's unpublished segment is removed.
 // (A maxsize keeps the producer on the ring path, blocking when the ring is full: an unbounded
-// queue would spill, whose crash behaviour is weaker — docs/multiprocessing_queues.md.)
+// queue would spill, whose crash behaviour is weaker — docs/multiprocessing.md, "Queues".)
 TEST_F(ShmTest, QueueProducerKilledMidPutNoHalfItems) {
   mp::Queue<std::string> q(mp::QueueOptions{.maxsize = 1 << 20, .buffer_size = 1 << 16});
   for (int round = 0; round < 5; ++round) {

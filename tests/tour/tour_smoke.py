@@ -88,8 +88,12 @@ def check_json(trident, xmllint):
                "cpu: process speedup")
         expect(len(lessons["cpu"]["rows"]) == 3 and "processes" in lessons["cpu"]["rows"][2]["what"],
                "cpu: a row for the processes")
-        # processes: every echo came back, every byte arrived, the killed holder's lock was recovered.
+        # processes: every queued item reached the reader, which was then terminated; every echo came
+        # back, every byte arrived, the killed holder's lock was recovered.
         pr = f["processes"]
+        expect(pr["queue_items_received"] == pr["queue_items"] > 0 and pr["queue_sum_right"] is True
+               and pr["queue_items_per_s"] > 0, f"processes: queue writer/reader {pr}")
+        expect(pr["queue_reader_exitcode"] == -15, "processes: the reader was ended by terminate() (SIGTERM)")
         expect(pr["pipe_round_trips"] > 0 and pr["pipe_wrong_answers"] == 0 and pr["pipe_round_trip_us"] > 0,
                f"processes: pipe round trips {pr}")
         expect(pr["pipe_bytes_received"] == pr["pipe_bytes_sent"] > 0 and pr["pipe_mb_per_s"] > 0,

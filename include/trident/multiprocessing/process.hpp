@@ -39,6 +39,7 @@
 #include "trident/detail/mp_crossing.hpp"
 #include "trident/errors.hpp"
 #include "trident/multiprocessing.hpp"
+#include "trident/multiprocessing/queues.hpp"
 #include "trident/multiprocessing/shared_memory.hpp"
 #include "trident/multiprocessing/sharedctypes.hpp"
 #include "trident/multiprocessing/synchronize.hpp"

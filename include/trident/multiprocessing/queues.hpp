@@ -1,7 +1,7 @@
 // trident/multiprocessing/queues.hpp — Python's `multiprocessing.queues`: process-shared `Queue`,
 // `SimpleQueue` and `JoinableQueue`.
 //
-// A queue is a byte ring in one shared-memory segment (docs/multiprocessing_queues.md has the
+// A queue is a byte ring in one shared-memory segment (docs/multiprocessing.md, "Queues", has the
 // layout and the wake-up protocol). `put` serializes the item in the calling thread and copies it
 // into the ring; `get` decodes it straight out of the ring. There is no feeder thread, so:
 // - a serialization error is thrown by `put` itself (CPython loses it in its feeder thread);
@@ -22,9 +22,10 @@
 //   queued, freed as consumers drain it). With a maxsize, `put` blocks while the ring is full.
 //   Items too big for a quarter of the ring travel in a segment of their own.
 // - The handle is cheap and copyable; copies (and a fork()ed child's copy) share the queue.
-//   `close()` applies to every copy in the calling process (they are one Python object). A
-//   forkserver/spawn child will receive the handle as its segment name (`segment_name()`, and the
-//   attaching constructor).
+//   `close()` applies to every copy in the calling process (they are one Python object). As a
+//   Process argument, a forkserver/spawn child receives the handle as its segment name
+//   (`segment_name()`) and attaches to the same queue (detail::Crossing below); the child's handle
+//   starts open whatever this process's `close()` said, as a Python child's unpickled queue does.
 // - Robust: a process killed while blocked in `get`/`put`, or while holding the consumers' or
 //   producers' lock (mid-put), never hangs the others (the locks are trident's robust process
 //   locks), and a half-written item is never seen (an item is published by one store once whole).
@@ -42,6 +43,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "trident/detail/mp_crossing.hpp"
 #include "trident/detail/shm_segment.hpp"
 #include "trident/errors.hpp"
 #include "trident/multiprocessing/synchronize.hpp"
@@ -268,6 +270,8 @@ template <detail::QueueItem T>
 class SimpleQueue {
  public:
   SimpleQueue() : q_(QueueOptions{}, "SimpleQueue") {}
+  /// See Queue::attach.
+  static SimpleQueue attach(const std::string& segment_name) { return SimpleQueue(segment_name); }
   /// Python's `put(obj)`: never waits for room (see Queue::put). ValueError after close().
   void put(const T& item) { q_.put(item); }
   /// Python's `get()`: blocks until an item arrives. ValueError after close().
@@ -281,8 +285,40 @@ class SimpleQueue {
  private:
   struct Inner : Queue<T> {
     Inner(QueueOptions o, const char* cls) : Queue<T>(o, cls) {}
+    Inner(const std::string& name, const char* cls) : Queue<T>(name, cls) {}
   };
+  explicit SimpleQueue(const std::string& name) : q_(name, "SimpleQueue") {}
   Inner q_;
 };
 
 }  // namespace trident::multiprocessing
+
+// A queue argument crosses to a forkserver or spawn child as its segment's name; the child attaches
+// to the same queue (trident/detail/mp_crossing.hpp).
+namespace trident::multiprocessing::detail {
+template <class Q>
+struct QueueCrossing {
+  static SegmentRef save(const Q& q) { return {.parts = {{q.segment_name(), 0}}}; }
+  static Q load(const SegmentRef& r, const char* type) {
+    check_parts(r, 1, type);
+    return Q::attach(r.parts[0].name);
+  }
+};
+template <class T>
+struct Crossing<Queue<T>> {
+  static SegmentRef save(const Queue<T>& q) { return QueueCrossing<Queue<T>>::save(q); }
+  static Queue<T> load(const SegmentRef& r) { return QueueCrossing<Queue<T>>::load(r, "Queue"); }
+};
+template <class T>
+struct Crossing<JoinableQueue<T>> {
+  static SegmentRef save(const JoinableQueue<T>& q) { return QueueCrossing<JoinableQueue<T>>::save(q); }
+  static JoinableQueue<T> load(const SegmentRef& r) {
+    return QueueCrossing<JoinableQueue<T>>::load(r, "JoinableQueue");
+  }
+};
+template <class T>
+struct Crossing<SimpleQueue<T>> {
+  static SegmentRef save(const SimpleQueue<T>& q) { return QueueCrossing<SimpleQueue<T>>::save(q); }
+  static SimpleQueue<T> load(const SegmentRef& r) { return QueueCrossing<SimpleQueue<T>>::load(r, "SimpleQueue"); }
+};
+}  // namespace trident::multiprocessing::detail
