@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "multiprocessing/process_test_support.hpp"
@@ -74,6 +75,22 @@ TEST_P(QueueArgTest, ChildPutsParentGets) {
   p.join(20s);
   EXPECT_EQ(p.exitcode(), 0);
   EXPECT_TRUE(q.empty());
+}
+
+// Python's ctx.Queue(), ctx.JoinableQueue(), ctx.SimpleQueue(): a context makes the module's queues,
+// and they reach that context's children.
+TEST_P(QueueArgTest, ContextMakesTheModulesQueues) {
+  const mp::Context c = ctx();
+  static_assert(std::is_same_v<decltype(c.Queue<int>()), mp::Queue<int>>);
+  static_assert(std::is_same_v<decltype(c.JoinableQueue<int>(4)), mp::JoinableQueue<int>>);
+  static_assert(std::is_same_v<decltype(c.SimpleQueue<std::string>()), mp::SimpleQueue<std::string>>);
+  mp::Queue<int> q = c.Queue<int>(10);
+  EXPECT_EQ(q.qsize(), 0);
+  Process p = c.Process(put_range, q, 5);
+  p.start();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(q.get(20s), i);
+  p.join(20s);
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 // Python: SimpleQueue crosses the same way.

@@ -392,6 +392,20 @@ class Context {
   multiprocessing::RawArray<T> RawArray(std::initializer_list<T> init) const {
     return multiprocessing::RawArray<T>(init);
   }
+  /// Python's `ctx.Queue(maxsize)` (`ctx.Queue<int>(10)`), `ctx.JoinableQueue(maxsize)`,
+  /// `ctx.SimpleQueue()`: the module-level queues, which cross to this context's children.
+  template <class T>
+  multiprocessing::Queue<T> Queue(long maxsize = 0) const {
+    return multiprocessing::Queue<T>(maxsize);
+  }
+  template <class T>
+  multiprocessing::JoinableQueue<T> JoinableQueue(long maxsize = 0) const {
+    return multiprocessing::JoinableQueue<T>(maxsize);
+  }
+  template <class T>
+  multiprocessing::SimpleQueue<T> SimpleQueue() const {
+    return multiprocessing::SimpleQueue<T>();
+  }
   /// Python's `ctx.get_start_method()`.
   std::string get_start_method() const;
   StartMethod method() const noexcept { return method_; }
