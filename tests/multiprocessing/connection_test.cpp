@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "subprocess/fd_wait.hpp"
+#include "support/child.hpp"
 #include "support/helpers.hpp"
 #include "trident/detail/wait.hpp"
 #include "trident/multiprocessing.hpp"
@@ -35,30 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-#define CHILD_CHECK(cond)                                                           \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "child check failed at line %d: %s\n", __LINE__, #cond); \
-      return 1;                                                                     \
-    }                                                                               \
-  } while (0)
-
-// Forks a child running `f` (exit status = its result, 101 if it threw).
-template <class F>
-int start_child(F f) {
-  const int pid = os::fork();
-  if (pid == 0) {
-    int code = 101;
-    try {
-      code = f();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child threw: %s\n", e.what());
-    }
-    std::fflush(stderr);
-    os::_exit(code);
-  }
-  return pid;
-}
+using trident::testing::start_child;
 
 int join_child(int pid) {
   auto [reaped, status] = os::waitpid(pid, 0);

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/child.hpp"
 #include "trident/errors.hpp"
 #include "trident/futures.hpp"
 #include "trident/subprocess.hpp"
@@ -36,48 +37,40 @@ constexpr bool kCanStartThreadsInChild = false;
 constexpr bool kCanStartThreadsInChild = true;
 #endif
 
+// ASan's allocator (GCC 12's runtime) has no at-fork handlers: a child forked while another parent
+// thread was inside malloc inherits the allocator's lock held, and the child's first thread start
+// (ASan allocates for it) blocks forever. Only a parent that keeps allocating while it forks hits
+// this (InternalLocksAreFreshInChild's churn thread); its children skip starting threads under ASan.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCanStartThreadsInChildOfBusyParent = false;
+#else
+constexpr bool kCanStartThreadsInChildOfBusyParent = kCanStartThreadsInChild;
+#endif
+
 namespace os = trident::os;
 namespace threading = trident::threading;
 using namespace std::chrono_literals;
 
 namespace {
 
-#define CHILD_CHECK(cond)                                                           \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "child check failed at line %d: %s\n", __LINE__, #cond); \
-      return 1;                                                                     \
-    }                                                                               \
-  } while (0)
-
 // Forks; the child runs `f` and exits with what it returns (101 if it threw). Returns the child's
 // exit code as os.waitstatus_to_exitcode gives it.
 template <class F>
 int run_in_child(F f) {
-  const int pid = os::fork();
-  if (pid == 0) {
-    int code = 101;
-    try {
-      code = f();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child threw: %s\n", e.what());
-    }
-    std::fflush(stderr);
-    os::_exit(code);
-  }
+  const int pid = trident::testing::start_child(f);
   auto [reaped, status] = os::waitpid(pid, 0);
   EXPECT_EQ(reaped, pid);
   return os::waitstatus_to_exitcode(status);
 }
 
 // What CPython guarantees in a forked child, whichever thread forked.
-int check_threading_state_in_child() {
+int check_threading_state_in_child(bool start_threads = kCanStartThreadsInChild) {
   CHILD_CHECK(&threading::current_thread() == &threading::main_thread());
   CHILD_CHECK(threading::active_count() == 1);
   CHILD_CHECK(threading::enumerate().size() == 1);
   CHILD_CHECK(threading::main_thread().is_alive());
   CHILD_CHECK(threading::main_thread().native_id() == os::getpid());
-  if (!kCanStartThreadsInChild) return 0;
+  if (!start_threads) return 0;
   // A new thread starts, runs and is joined.
   std::atomic<int> ran{0};
   threading::Event go;
@@ -263,7 +256,7 @@ TEST(OsFork, InternalLocksAreFreshInChild) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(run_in_child([] {
                 CHILD_CHECK(threading::active_count() == 1);
-                return check_threading_state_in_child();
+                return check_threading_state_in_child(kCanStartThreadsInChildOfBusyParent);
               }),
               0)
         << "fork " << i;
